@@ -1,0 +1,83 @@
+const SE_ERROR_MARKER = Symbol.for("se.error");
+
+/** Stable codes carried by every {@link SeError}. */
+export type SeErrorCode =
+  | "SE_ERR_INVALID_FIELD"
+  | "SE_ERR_UNSERIALIZABLE_DATA"
+  | "SE_ERR_INVALID_OPTION"
+  | "SE_ERR_CONNECTION_CLOSED"
+  | "SE_ERR_HUB_CLOSED";
+
+/**
+ * Base class of every error thrown by se. `code` is stable across versions;
+ * use {@link SeError.isInstance} rather than `instanceof` when several copies
+ * of the package may be installed.
+ */
+export class SeError extends Error {
+  readonly code: SeErrorCode;
+  readonly [SE_ERROR_MARKER] = true;
+
+  constructor(code: SeErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "SeError";
+    this.code = code;
+  }
+
+  /** True for any se error, even one created by another copy of this package. */
+  static isInstance(error: unknown): error is SeError {
+    return (
+      typeof error === "object" &&
+      error !== null &&
+      (error as Record<symbol, unknown>)[SE_ERROR_MARKER] === true
+    );
+  }
+}
+
+/** A message field that cannot be written to an event stream. Nothing was written. */
+export class SseFormatError extends SeError {
+  /** The offending field: `data`, `event`, `id`, `retry` or `comment`. */
+  readonly field: string;
+  /** The rule the value broke, in words. */
+  readonly rule: string;
+
+  constructor(
+    field: string,
+    rule: string,
+    options?: { cause?: unknown; code?: "SE_ERR_INVALID_FIELD" | "SE_ERR_UNSERIALIZABLE_DATA" },
+  ) {
+    super(
+      options?.code ?? "SE_ERR_INVALID_FIELD",
+      `Invalid SSE field "${field}": ${rule}`,
+      options,
+    );
+    this.name = "SseFormatError";
+    this.field = field;
+    this.rule = rule;
+  }
+
+  /** True for any format error, even one created by another copy of this package. */
+  static override isInstance(error: unknown): error is SseFormatError {
+    return SeError.isInstance(error) && error.name === "SseFormatError";
+  }
+}
+
+/** An option passed to se is not valid. */
+export class SeOptionError extends SeError {
+  readonly option: string;
+  constructor(option: string, rule: string) {
+    super("SE_ERR_INVALID_OPTION", `Invalid option "${option}": ${rule}`);
+    this.name = "SeOptionError";
+    this.option = option;
+  }
+}
+
+/** Thrown when sending on a connection that has ended. */
+export class ConnectionClosedError extends SeError {
+  constructor(what = "connection") {
+    super(
+      "SE_ERR_CONNECTION_CLOSED",
+      `Cannot send on a closed ${what}: the stream has ended (client gone or end() called). Check connection.closed or listen to connection.signal before sending.`,
+    );
+    this.name = "ConnectionClosedError";
+  }
+}

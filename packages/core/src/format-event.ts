@@ -1,0 +1,159 @@
+import { SseFormatError } from "./errors.js";
+
+/** One event as the WHATWG `text/event-stream` format sees it. */
+export interface EventMessage<TData = unknown> {
+  /** Strings are sent as-is (split on CR, LF, CRLF); anything else goes through the serializer. */
+  data?: TData;
+  /** Event type; must not contain CR or LF. `""` means the default `message` type. */
+  event?: string;
+  /** Last-event id; must not contain CR, LF or NUL. `""` resets the client's last event id. */
+  id?: string | number;
+  /** Reconnection time in ms advertised to the client; a non-negative safe integer. */
+  retry?: number;
+  /** A comment line (ignored by clients); must not contain CR or LF. */
+  comment?: string;
+}
+
+/** Turns non-string `data` into a string. Must return a string or throw. */
+export type Serializer = (data: unknown) => string;
+
+/** The default serializer: `JSON.stringify`, with a clear error for values JSON cannot carry. */
+export const jsonSerializer: Serializer = (data) => {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(data);
+  } catch (cause) {
+    throw new SseFormatError("data", `cannot be serialized as JSON (${(cause as Error).message})`, {
+      cause,
+      code: "SE_ERR_UNSERIALIZABLE_DATA",
+    });
+  }
+  if (typeof text !== "string") {
+    throw new SseFormatError("data", `${typeof data} cannot be serialized as JSON`, {
+      code: "SE_ERR_UNSERIALIZABLE_DATA",
+    });
+  }
+  return text;
+};
+
+const LINE_BREAK = /\r\n|\r|\n/g;
+
+function hasLineBreak(text: string): boolean {
+  return text.indexOf("\n") !== -1 || text.indexOf("\r") !== -1;
+}
+
+/** Formats `data` text as one `data:` line per line of the text. */
+function dataLines(text: string): string {
+  if (!hasLineBreak(text)) return `data: ${text}\n`;
+  return `data: ${text.replace(LINE_BREAK, "\ndata: ")}\n`;
+}
+
+/** Serializes `data` to the text that goes on the wire. */
+export function serializeData(data: unknown, serializer: Serializer = jsonSerializer): string {
+  if (typeof data === "string") return data;
+  const text = serializer(data);
+  if (typeof text !== "string") {
+    throw new SseFormatError("data", "the serializer must return a string", {
+      code: "SE_ERR_UNSERIALIZABLE_DATA",
+    });
+  }
+  return text;
+}
+
+function checkSingleLine(field: string, value: unknown, forbidNul: boolean): string {
+  if (typeof value !== "string") {
+    throw new SseFormatError(field, `must be a string, got ${describe(value)}`);
+  }
+  if (hasLineBreak(value)) {
+    throw new SseFormatError(field, "must not contain CR or LF");
+  }
+  if (forbidNul && value.indexOf("\0") !== -1) {
+    throw new SseFormatError(field, "must not contain NUL");
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "number") return `number ${value}`;
+  return typeof value;
+}
+
+/** Validates an `id` value and returns it as the string that will be written. */
+export function checkId(id: string | number): string {
+  if (typeof id === "number") {
+    if (!Number.isFinite(id)) throw new SseFormatError("id", `must be a finite number, got ${id}`);
+    return String(id);
+  }
+  return checkSingleLine("id", id, true);
+}
+
+/** Validates a `retry` value. */
+export function checkRetry(retry: unknown): number {
+  if (typeof retry !== "number" || !Number.isSafeInteger(retry) || retry < 0) {
+    throw new SseFormatError(
+      "retry",
+      `must be a non-negative safe integer, got ${describe(retry)}`,
+    );
+  }
+  return retry;
+}
+
+/**
+ * Formats one complete event frame (ending with exactly one blank line).
+ * Nothing is returned for invalid input: an {@link SseFormatError} is thrown instead.
+ *
+ * @throws {SseFormatError} when `id`, `event`, `comment` or `retry` break the format's rules,
+ * or `data` cannot be serialized.
+ * @example formatEvent({ event: "greeting", data: "hello\nworld" })
+ * // "event: greeting\ndata: hello\ndata: world\n\n"
+ */
+export function formatEvent(
+  message: EventMessage,
+  serializer: Serializer = jsonSerializer,
+): string {
+  if (typeof message !== "object" || message === null) {
+    throw new SseFormatError("message", `must be an object, got ${describe(message)}`);
+  }
+  const id = message.id;
+  return formatFrame(message, id === undefined ? undefined : checkId(id), serializer);
+}
+
+/**
+ * {@link formatEvent} with the id already checked (or generated): the hub's path.
+ * @internal
+ */
+export function formatFrame(
+  message: EventMessage,
+  id: string | undefined,
+  serializer: Serializer,
+): string {
+  const { data, event, retry, comment } = message;
+  if (event === undefined && id === undefined && retry === undefined && comment === undefined) {
+    if (typeof data === "string" && !hasLineBreak(data)) return `data: ${data}\n\n`;
+  }
+  let frame = "";
+  if (comment !== undefined) frame += `: ${checkSingleLine("comment", comment, false)}\n`;
+  if (event !== undefined) frame += `event: ${checkSingleLine("event", event, false)}\n`;
+  if (id !== undefined) frame += `id: ${id}\n`;
+  if (retry !== undefined) frame += `retry: ${checkRetry(retry)}\n`;
+  if (data !== undefined) frame += dataLines(serializeData(data, serializer));
+  if (frame === "") {
+    throw new SseFormatError(
+      "message",
+      "must have at least one of data, event, id, retry, comment",
+    );
+  }
+  return `${frame}\n`;
+}
+
+/**
+ * Formats a comment frame, e.g. for heartbeats. Comments are ignored by clients.
+ *
+ * @throws {SseFormatError} when `text` contains CR or LF (comments are never split).
+ * @example formatComment("keep-alive") // ": keep-alive\n\n"
+ */
+export function formatComment(text = ""): string {
+  const value = checkSingleLine("comment", text, false);
+  return value === "" ? ":\n\n" : `: ${value}\n\n`;
+}

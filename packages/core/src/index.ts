@@ -1,0 +1,49 @@
+export type { Backplane, BackplaneReceiver, Envelope } from "./backplane.js";
+export { ClientsView } from "./clients-view.js";
+export {
+  type CloseReason,
+  Connection,
+  type PipeOptions,
+  type SlowClientPolicy,
+} from "./connection.js";
+export {
+  ConnectionClosedError,
+  SeError,
+  type SeErrorCode,
+  SeOptionError,
+  SseFormatError,
+} from "./errors.js";
+export {
+  type ConnectOptions,
+  type Delivery,
+  EventHub,
+  type EventHubOptions,
+  type HubCloseOptions,
+  type HubEvents,
+  type StaleReplayPolicy,
+} from "./event-hub.js";
+export { createIdGenerator } from "./event-ids.js";
+export type { EventSink, SinkListener } from "./event-sink.js";
+export { eventStreamHeaders, readLastEventId } from "./event-stream-headers.js";
+export {
+  type EventMessage,
+  formatComment,
+  formatEvent,
+  jsonSerializer,
+  type Serializer,
+  serializeData,
+} from "./format-event.js";
+export type { HubStats } from "./hub-stats.js";
+export {
+  type HistoryEntry,
+  MemoryReplayHistory,
+  type MemoryReplayHistoryOptions,
+  type ReplayHistory,
+} from "./replay-history.js";
+export { type Target, targetMatches } from "./target.js";
+export {
+  createEventResponse,
+  createEventStream,
+  type EventStream,
+  type EventStreamOptions,
+} from "./web-stream.js";

@@ -1,0 +1,7 @@
+export {
+  createNodeSink,
+  type NodeRequest,
+  type NodeResponse,
+  type OpenEventStreamOptions,
+  openEventStream,
+} from "./node-sink.js";

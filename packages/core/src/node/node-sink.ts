@@ -1,0 +1,70 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type { Connection } from "../connection.js";
+import type { ConnectOptions, EventHub } from "../event-hub.js";
+import type { EventSink } from "../event-sink.js";
+import { eventStreamHeaders, readLastEventId } from "../event-stream-headers.js";
+
+/** A `node:http` or `node:http2` compatibility response. */
+export type NodeResponse = ServerResponse | Http2ServerResponse;
+/** A `node:http` or `node:http2` compatibility request. */
+export type NodeRequest = IncomingMessage | Http2ServerRequest;
+
+/**
+ * Wraps a response whose headers are already sent as an {@link EventSink}: writes go
+ * straight to the socket, `drain` and `close` are reported to the connection.
+ */
+export function createNodeSink(res: NodeResponse): EventSink {
+  const response = res as ServerResponse;
+  return {
+    write: (chunk) => response.write(chunk),
+    end: () => {
+      if (!response.writableEnded) response.end();
+    },
+    destroy: () => response.destroy(),
+    bind(listener) {
+      response.on("drain", listener.drain);
+      response.once("close", listener.close);
+      if (response.destroyed) queueMicrotask(listener.close);
+    },
+  };
+}
+
+/** Options for {@link openEventStream}. */
+export interface OpenEventStreamOptions extends Omit<ConnectOptions, "lastEventId"> {
+  /** Extra response headers (e.g. CORS). The event-stream headers win on conflict. */
+  headers?: Record<string, string | number | readonly string[]>;
+}
+
+/**
+ * Starts an event stream on a `node:http` (or `node:http2` compat) response: sends the
+ * headers at once, reads `Last-Event-ID` (header or `?lastEventId=`), connects to the hub.
+ * The connection leaves the hub by itself when the client goes away.
+ *
+ * @example
+ * http.createServer((req, res) => {
+ *   const connection = openEventStream(hub, req, res, { seid: "alice" });
+ *   connection.send({ data: "welcome" });
+ * });
+ */
+export function openEventStream(
+  hub: EventHub,
+  req: NodeRequest,
+  res: NodeResponse,
+  options: OpenEventStreamOptions = {},
+): Connection {
+  const { headers, ...connectOptions } = options;
+  const response = res as ServerResponse;
+  if (headers) for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
+  for (const [name, value] of Object.entries(eventStreamHeaders(req.httpVersionMajor))) {
+    response.setHeader(name, value);
+  }
+  response.writeHead(200);
+  response.flushHeaders();
+  const socket = req.socket;
+  socket?.setNoDelay?.(true);
+  return hub.connect(createNodeSink(res), {
+    ...connectOptions,
+    lastEventId: readLastEventId(req.headers["last-event-id"], req.url),
+  });
+}
