@@ -1,5 +1,6 @@
 export {
   createNodeSink,
+  createPipedSink,
   type NodeRequest,
   type NodeResponse,
   type OpenEventStreamOptions,

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type { Duplex } from "node:stream";
 import type { Connection } from "../connection.js";
 import type { ConnectOptions, EventHub } from "../event-hub.js";
 import type { EventSink } from "../event-sink.js";
@@ -25,6 +26,37 @@ export function createNodeSink(res: NodeResponse): EventSink {
     bind(listener) {
       response.on("drain", listener.drain);
       response.once("close", listener.close);
+      response.on("error", listener.close);
+      if (response.destroyed) queueMicrotask(listener.close);
+    },
+  };
+}
+
+/**
+ * An {@link EventSink} that writes into `body` (a `PassThrough` or any transform you
+ * choose) piped to the response. Backpressure follows `body`; the client leaving
+ * (the response closing) destroys `body`.
+ */
+export function createPipedSink(body: Duplex, res: NodeResponse): EventSink {
+  const response = res as ServerResponse;
+  body.pipe(response);
+  return {
+    write: (chunk) => body.write(chunk),
+    end: () => {
+      if (!body.writableEnded) body.end();
+    },
+    destroy: () => {
+      body.destroy();
+      response.destroy();
+    },
+    bind(listener) {
+      body.on("drain", listener.drain);
+      body.on("error", () => response.destroy());
+      response.once("close", () => {
+        body.destroy();
+        listener.close();
+      });
+      response.on("error", listener.close);
       if (response.destroyed) queueMicrotask(listener.close);
     },
   };
@@ -34,6 +66,8 @@ export function createNodeSink(res: NodeResponse): EventSink {
 export interface OpenEventStreamOptions extends Omit<ConnectOptions, "lastEventId"> {
   /** Extra response headers (e.g. CORS). The event-stream headers win on conflict. */
   headers?: Record<string, string | number | readonly string[]>;
+  /** A stream to write events into, piped to the response (e.g. a `PassThrough`). @default none: writes go straight to the response */
+  body?: Duplex;
 }
 
 /**
@@ -53,7 +87,7 @@ export function openEventStream(
   res: NodeResponse,
   options: OpenEventStreamOptions = {},
 ): Connection {
-  const { headers, ...connectOptions } = options;
+  const { headers, body, ...connectOptions } = options;
   const response = res as ServerResponse;
   if (headers) for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
   for (const [name, value] of Object.entries(eventStreamHeaders(req.httpVersionMajor))) {
@@ -61,9 +95,9 @@ export function openEventStream(
   }
   response.writeHead(200);
   response.flushHeaders();
-  const socket = req.socket;
-  socket?.setNoDelay?.(true);
-  return hub.connect(createNodeSink(res), {
+  req.socket?.setNoDelay?.(true);
+  const sink = body ? createPipedSink(body, res) : createNodeSink(res);
+  return hub.connect(sink, {
     ...connectOptions,
     lastEventId: readLastEventId(req.headers["last-event-id"], req.url),
   });

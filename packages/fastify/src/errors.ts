@@ -1,0 +1,29 @@
+import createError from "@fastify/error";
+
+/** `reply.sendEvent` (or `reply.sse.send`) after the stream ended. */
+export const FST_ERR_SE_STREAM_ENDED = createError(
+  "FST_ERR_SE_STREAM_ENDED",
+  "Cannot send on this reply: its event stream has ended (reply.endEvent() was called or the client went away). Check reply.sse.closed, or listen to reply.sse.signal, before sending.",
+  500,
+);
+
+/** The reply was already sent another way, so it cannot become an event stream. */
+export const FST_ERR_SE_REPLY_SENT = createError(
+  "FST_ERR_SE_REPLY_SENT",
+  "Cannot open an event stream: this reply was already sent. Call reply.sendEvent() or reply.sse.open() before reply.send(), and do not return a value from the handler.",
+  500,
+);
+
+/** A `seidGenerator` returned something that is not a non-empty string. */
+export const FST_ERR_SE_INVALID_SEID = createError(
+  "FST_ERR_SE_INVALID_SEID",
+  "seidGenerator must return (or resolve, or call back with) a non-empty string, got %s.",
+  500,
+);
+
+/** The same `SE` instance was registered twice. */
+export const FST_ERR_SE_ALREADY_REGISTERED = createError(
+  "FST_ERR_SE_ALREADY_REGISTERED",
+  "This SE instance is already registered on a Fastify app; create one SE per app.",
+  500,
+);

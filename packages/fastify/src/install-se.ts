@@ -1,0 +1,100 @@
+import { randomUUID } from "node:crypto";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { FST_ERR_SE_ALREADY_REGISTERED } from "./errors.js";
+import type { EventMap } from "./event-map.js";
+import { positionalMessage } from "./positional-message.js";
+import { ReplySse } from "./reply-sse.js";
+import type { SE } from "./se.js";
+import { generateSeid } from "./seid-generator.js";
+
+const kReplySse = Symbol("se.replySse");
+const installed = new WeakSet<object>();
+
+type Handler = (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) => unknown;
+
+/**
+ * Wraps a route handler so an error thrown after its event stream opened is logged with
+ * `request.log` instead of reaching Fastify, which could only answer it with
+ * FST_ERR_REP_ALREADY_SENT (the headers are gone).
+ */
+function guardHandler(handler: Handler, streaming: (reply: FastifyReply) => boolean): Handler {
+  const report = (request: FastifyRequest, error: unknown): undefined => {
+    request.log.error({ err: error }, "se: error after the event stream opened");
+    return undefined;
+  };
+  return function guarded(this: FastifyInstance, request, reply) {
+    let result: unknown;
+    try {
+      result = handler.call(this, request, reply);
+    } catch (error) {
+      if (streaming(reply)) return report(request, error);
+      throw error;
+    }
+    if (result !== null && typeof (result as Promise<unknown>)?.then === "function") {
+      return (result as Promise<unknown>).then(undefined, (error: unknown) => {
+        if (streaming(reply)) return report(request, error);
+        throw error;
+      });
+    }
+    return result;
+  };
+}
+
+type ReplyWithState = FastifyReply & { [kReplySse]: ReplySse | null };
+
+/** Decorates a Fastify app with the seed API and `reply.sse`, all backed by `se.hub`. @internal */
+export function installSE<E extends EventMap>(fastify: FastifyInstance, se: SE<E>): void {
+  if (installed.has(se)) throw new FST_ERR_SE_ALREADY_REGISTERED();
+  installed.add(se);
+  const generator = se.options.seidGenerator;
+
+  const sseOf = (reply: FastifyReply): ReplySse => {
+    const state = reply as ReplyWithState;
+    let sse = state[kReplySse];
+    if (sse === null) {
+      sse = new ReplySse(reply, se as SE);
+      state[kReplySse] = sse;
+    }
+    return sse;
+  };
+
+  fastify.decorate("se", se as unknown as SE);
+  fastify.decorateRequest("seid", null);
+  fastify.decorateReply(kReplySse, null);
+  fastify.decorateReply("sse", {
+    getter(this: FastifyReply) {
+      return sseOf(this);
+    },
+  });
+  fastify.decorateReply(
+    "sendEvent",
+    function (this: FastifyReply, data: unknown, event?: unknown, id?: unknown, retry?: unknown) {
+      sseOf(this).send(positionalMessage(data, event, id, retry) as never);
+    },
+  );
+  fastify.decorateReply("sendEventBySeid", function (this: FastifyReply, ...args: unknown[]) {
+    return (se.sendEventBySeid as (...a: unknown[]) => boolean)(...args);
+  });
+  fastify.decorateReply("endEvent", function (this: FastifyReply) {
+    sseOf(this).close();
+  });
+
+  fastify.addHook("onRoute", (route) => {
+    route.handler = guardHandler(route.handler as Handler, (reply) => {
+      const sse = (reply as ReplyWithState)[kReplySse];
+      return sse !== null && sse.connection !== undefined;
+    });
+  });
+  fastify.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.method !== "GET") return;
+    request.seid = generator ? await generateSeid(generator, request, reply) : randomUUID();
+  });
+  fastify.addHook("preClose", async () => {
+    await se.close();
+  });
+
+  se.hub.on("error", (error) => fastify.log.error({ err: error }, "se: event stream error"));
+  se.hub.on("disconnect", (connection, reason) =>
+    fastify.log.debug({ seid: connection.seid, reason }, "se: event stream closed"),
+  );
+}

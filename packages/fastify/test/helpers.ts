@@ -1,0 +1,44 @@
+import { EventSource } from "eventsource";
+import type { FastifyInstance } from "fastify";
+
+/** Starts `app` on 127.0.0.1:0 and returns its base URL. */
+export async function listen(app: FastifyInstance): Promise<string> {
+  await app.listen({ port: 0, host: "127.0.0.1" });
+  const address = app.server.address();
+  if (address === null || typeof address === "string") throw new Error("no TCP address");
+  return `http://127.0.0.1:${address.port}`;
+}
+
+/** A received event, as the `eventsource` client reports it. */
+export interface Received {
+  type: string;
+  data: string;
+  lastEventId: string;
+}
+
+/** An `eventsource` client that records every event of the given types. */
+export function record(url: string, types: string[] = ["message"], init?: { headers?: Record<string, string> }) {
+  const events: Received[] = [];
+  const source = new EventSource(url, init?.headers ? { fetch: (input, options) => fetch(input, { ...options, headers: { ...(options?.headers as Record<string, string>), ...init.headers } }) } : undefined);
+  for (const type of types) {
+    source.addEventListener(type, (event) => {
+      events.push({ type, data: event.data, lastEventId: event.lastEventId });
+    });
+  }
+  const opened = new Promise<void>((resolve, reject) => {
+    source.onopen = () => resolve();
+    source.onerror = (error) => {
+      if (source.readyState === EventSource.CLOSED) reject(error);
+    };
+  });
+  return { source, events, opened };
+}
+
+/** Polls `check` until it returns true, failing after `timeoutMs` with `what`. */
+export async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
