@@ -1,7 +1,13 @@
 import type { EventMessage } from "@se/core";
 
-/** Event name → data type. `message` is the type of events sent without a name. */
-export type EventMap = Record<string, unknown>;
+/**
+ * Event name → data type (an interface or a type). `message` is the type of events sent
+ * without a name.
+ */
+export type EventMap = object;
+
+/** The map used when none is given: any event name, any data. */
+export type AnyEvents = Record<string, unknown>;
 
 /**
  * Merge your event map into this interface to type `reply.sendEvent`, `reply.sse.send`
@@ -18,13 +24,15 @@ export type EventMap = Record<string, unknown>;
 export interface Register {}
 
 /** The event map from {@link Register}, or any event with any data when none is registered. */
-export type RegisteredEvents = Register extends { events: infer E extends EventMap } ? E : EventMap;
+export type RegisteredEvents = Register extends { events: infer E extends EventMap }
+  ? E
+  : AnyEvents;
 
 /** The data type of events sent without a name. */
 export type UnnamedData<E extends EventMap> = string extends keyof E
   ? unknown
   : "message" extends keyof E
-    ? E["message"]
+    ? E["message" & keyof E]
     : unknown;
 
 /** An event id: a string or a number (`0` is a real id); `null`/`undefined` mean none. */

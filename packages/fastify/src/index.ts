@@ -10,6 +10,7 @@ export {
   FST_ERR_SE_STREAM_ENDED,
 } from "./errors.js";
 export type {
+  AnyEvents,
   EventId,
   EventMap,
   Register,
@@ -21,8 +22,8 @@ export type {
 } from "./event-map.js";
 export { ReplySse } from "./reply-sse.js";
 export { SE, type SEOptions } from "./se.js";
-export { sePlugin };
 export type { SeidCallback, SeidGenerator } from "./seid-generator.js";
+export { sePlugin };
 export default sePlugin;
 
 declare module "fastify" {

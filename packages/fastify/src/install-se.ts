@@ -40,6 +40,12 @@ function guardHandler(handler: Handler, streaming: (reply: FastifyReply) => bool
   };
 }
 
+interface LooseDecorators {
+  decorate(name: string, value: unknown): void;
+  decorateRequest(name: string, value: unknown): void;
+  decorateReply(name: string | symbol, value: unknown): void;
+}
+
 type ReplyWithState = FastifyReply & { [kReplySse]: ReplySse | null };
 
 /** Decorates a Fastify app with the seed API and `reply.sse`, all backed by `se.hub`. @internal */
@@ -58,24 +64,27 @@ export function installSE<E extends EventMap>(fastify: FastifyInstance, se: SE<E
     return sse;
   };
 
-  fastify.decorate("se", se as unknown as SE);
-  fastify.decorateRequest("seid", null);
-  fastify.decorateReply(kReplySse, null);
-  fastify.decorateReply("sse", {
+  // Decorators are typed by the module augmentation in index.ts, which depends on the user's
+  // Register; the values set here are the untyped implementations behind those types.
+  const app = fastify as unknown as LooseDecorators;
+  app.decorate("se", se);
+  app.decorateRequest("seid", null);
+  app.decorateReply(kReplySse, null);
+  app.decorateReply("sse", {
     getter(this: FastifyReply) {
       return sseOf(this);
     },
   });
-  fastify.decorateReply(
+  app.decorateReply(
     "sendEvent",
     function (this: FastifyReply, data: unknown, event?: unknown, id?: unknown, retry?: unknown) {
       sseOf(this).send(positionalMessage(data, event, id, retry) as never);
     },
   );
-  fastify.decorateReply("sendEventBySeid", function (this: FastifyReply, ...args: unknown[]) {
+  app.decorateReply("sendEventBySeid", function (this: FastifyReply, ...args: unknown[]) {
     return (se.sendEventBySeid as (...a: unknown[]) => boolean)(...args);
   });
-  fastify.decorateReply("endEvent", function (this: FastifyReply) {
+  app.decorateReply("endEvent", function (this: FastifyReply) {
     sseOf(this).close();
   });
 

@@ -2,14 +2,14 @@ import type { Connection, PipeOptions } from "@se/core";
 import { openEventStream } from "@se/core/node";
 import type { FastifyReply } from "fastify";
 import { FST_ERR_SE_REPLY_SENT, FST_ERR_SE_STREAM_ENDED } from "./errors.js";
-import type { EventMap, TypedMessage } from "./event-map.js";
+import type { AnyEvents, EventMap, TypedMessage } from "./event-map.js";
 import type { SE } from "./se.js";
 
 /**
  * The modern API of one reply's event stream (`reply.sse`). The stream opens on the
  * first send (or `open()`); headers go out at once so the client's `onopen` fires.
  */
-export class ReplySse<E extends EventMap = EventMap> {
+export class ReplySse<E extends EventMap = AnyEvents> {
   readonly #reply: FastifyReply;
   readonly #se: SE<E>;
   #connection: Connection | undefined;

@@ -1,3 +1,4 @@
+import type { Duplex, DuplexOptions } from "node:stream";
 import {
   type ClientsView,
   type Delivery,
@@ -8,8 +9,7 @@ import {
   type HubStats,
 } from "@se/core";
 import fp from "fastify-plugin";
-import type { Duplex, DuplexOptions } from "node:stream";
-import type { EventId, EventMap, SendEventBySeid, TypedMessage } from "./event-map.js";
+import type { AnyEvents, EventId, EventMap, SendEventBySeid, TypedMessage } from "./event-map.js";
 import { installSE } from "./install-se.js";
 import { positionalMessage } from "./positional-message.js";
 import type { SeidGenerator } from "./seid-generator.js";
@@ -26,7 +26,9 @@ export interface SEOptions extends Omit<EventHubOptions, "seidGenerator"> {
    * `new stream(streamOptions)` for each client (e.g. a Transform that also logs).
    * @default none: events are written straight to the response, as a PassThrough would pass them, without the extra copy
    */
-  stream?: new (options?: DuplexOptions) => Duplex;
+  stream?: new (
+    options?: DuplexOptions,
+  ) => Duplex;
   /** Options for `new stream(streamOptions)`. @default { allowHalfOpen: false } */
   streamOptions?: DuplexOptions;
   /** A last event sent to every client when the app closes (e.g. `{ event: "shutdown" }`). */
@@ -45,7 +47,7 @@ export interface SEOptions extends Omit<EventHubOptions, "seidGenerator"> {
  * await fastify.register(se.plugin);
  * fastify.get("/events", (request, reply) => { reply.sendEvent("hello world", "greeting"); });
  */
-export class SE<E extends EventMap = EventMap> {
+export class SE<E extends EventMap = AnyEvents> {
   /** The core hub: registry, broadcast, replay, heartbeats. */
   readonly hub: EventHub;
   /** The options this instance was created with (defaults applied). @internal */
@@ -54,11 +56,17 @@ export class SE<E extends EventMap = EventMap> {
   readonly plugin;
 
   constructor(options: SEOptions = {}) {
-    const { seidGenerator: _generator, stream, streamOptions, closeEvent: _close, hub, ...hubOptions } =
-      options;
+    const {
+      seidGenerator: _generator,
+      stream,
+      streamOptions,
+      closeEvent: _close,
+      hub,
+      ...hubOptions
+    } = options;
     this.options = { ...options, streamOptions: streamOptions ?? { allowHalfOpen: false } };
     if (stream !== undefined && typeof stream !== "function") {
-      throw new TypeError("SE option \"stream\" must be a stream class (e.g. PassThrough)");
+      throw new TypeError('SE option "stream" must be a stream class (e.g. PassThrough)');
     }
     this.hub = hub ?? new EventHub(hubOptions);
     this.plugin = fp(async (fastify) => installSE(fastify, this), {

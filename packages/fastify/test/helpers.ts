@@ -1,5 +1,14 @@
 import { EventSource } from "eventsource";
-import type { FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+
+/**
+ * A Fastify app for tests. `forceCloseConnections`: the `eventsource` client opens a spare
+ * socket that never sends a request, which `app.close()` would otherwise wait ~4 s for.
+ * Tests of shutdown itself use a plain `Fastify()`.
+ */
+export function testApp(options: FastifyServerOptions = {}): FastifyInstance {
+  return Fastify({ forceCloseConnections: true, ...options });
+}
 
 /** Starts `app` on 127.0.0.1:0 and returns its base URL. */
 export async function listen(app: FastifyInstance): Promise<string> {
@@ -17,9 +26,24 @@ export interface Received {
 }
 
 /** An `eventsource` client that records every event of the given types. */
-export function record(url: string, types: string[] = ["message"], init?: { headers?: Record<string, string> }) {
+export function record(
+  url: string,
+  types: string[] = ["message"],
+  init?: { headers?: Record<string, string> },
+) {
   const events: Received[] = [];
-  const source = new EventSource(url, init?.headers ? { fetch: (input, options) => fetch(input, { ...options, headers: { ...(options?.headers as Record<string, string>), ...init.headers } }) } : undefined);
+  const source = new EventSource(
+    url,
+    init?.headers
+      ? {
+          fetch: (input, options) =>
+            fetch(input, {
+              ...options,
+              headers: { ...(options?.headers as Record<string, string>), ...init.headers },
+            }),
+        }
+      : undefined,
+  );
   for (const type of types) {
     source.addEventListener(type, (event) => {
       events.push({ type, data: event.data, lastEventId: event.lastEventId });

@@ -13,6 +13,7 @@ describe("the seed README example", () => {
   it("reaches an EventSource exactly: object data as JSON, event names intact, then ends", async () => {
     const logs: Array<Record<string, unknown>> = [];
     app = Fastify({
+      forceCloseConnections: true, // the eventsource client leaves a spare idle socket open
       logger: {
         level: "error",
         stream: { write: (line: string) => logs.push(JSON.parse(line)) },
@@ -24,7 +25,7 @@ describe("the seed README example", () => {
     });
     await app.register(se.plugin);
 
-    app.get("/events", function (request, reply) {
+    app.get("/events", (request, reply) => {
       reply.sendEvent("hello world", "greeting");
 
       // OR data with type object
@@ -82,7 +83,10 @@ describe("the seed README example", () => {
     expect(friend.events[0]?.type).toBe("send_new_message");
 
     // The last sendEvent threw a coded error, which Fastify logged; nothing crashed.
-    await until(() => logs.some((line) => (line.err as { code?: string })?.code !== undefined), "the log");
+    await until(
+      () => logs.some((line) => (line.err as { code?: string })?.code !== undefined),
+      "the log",
+    );
     const logged = logs.find((line) => (line.err as { code?: string })?.code);
     expect((logged?.err as { code: string }).code).toBe("FST_ERR_SE_STREAM_ENDED");
     expect(logs.some((line) => String(line.msg).includes("FST_ERR_REP_ALREADY_SENT"))).toBe(false);

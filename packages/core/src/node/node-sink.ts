@@ -25,7 +25,11 @@ export function createNodeSink(res: NodeResponse): EventSink {
     destroy: () => response.destroy(),
     bind(listener) {
       response.on("drain", listener.drain);
-      response.once("close", listener.close);
+      response.once("close", () => {
+        // The client left mid-stream: free the socket now rather than at its idle timeout.
+        if (!response.writableFinished) response.destroy();
+        listener.close();
+      });
       response.on("error", listener.close);
       if (response.destroyed) queueMicrotask(listener.close);
     },
@@ -54,6 +58,7 @@ export function createPipedSink(body: Duplex, res: NodeResponse): EventSink {
       body.on("error", () => response.destroy());
       response.once("close", () => {
         body.destroy();
+        if (!response.writableFinished) response.destroy();
         listener.close();
       });
       response.on("error", listener.close);
@@ -97,8 +102,13 @@ export function openEventStream(
   response.flushHeaders();
   req.socket?.setNoDelay?.(true);
   const sink = body ? createPipedSink(body, res) : createNodeSink(res);
-  return hub.connect(sink, {
-    ...connectOptions,
-    lastEventId: readLastEventId(req.headers["last-event-id"], req.url),
-  });
+  try {
+    return hub.connect(sink, {
+      ...connectOptions,
+      lastEventId: readLastEventId(req.headers["last-event-id"], req.url),
+    });
+  } catch (error) {
+    sink.destroy();
+    throw error;
+  }
 }
