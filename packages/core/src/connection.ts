@@ -141,12 +141,17 @@ export class Connection {
     const map = options.map ?? ((item: T) => ({ data: item }) as EventMessage);
     const iterator = source[Symbol.asyncIterator]();
     const stop = (): void => {
+      // A Node stream's iterator only acts on return() after a pending read: destroy it now.
+      const destroy = (source as { destroy?: unknown }).destroy;
+      if (typeof destroy === "function") destroy.call(source);
       void Promise.resolve(iterator.return?.()).catch(() => {});
     };
     if (this.#closed) return stop();
     const signal = this.signal;
+    let onAbort!: () => void;
     const aborted = new Promise<"aborted">((resolve) => {
-      signal.addEventListener("abort", () => resolve("aborted"), { once: true });
+      onAbort = () => resolve("aborted");
+      signal.addEventListener("abort", onAbort, { once: true });
     });
     let finished = false;
     try {
@@ -161,6 +166,7 @@ export class Connection {
         if (this.#blocked) await this.#drained();
       }
     } finally {
+      signal.removeEventListener("abort", onAbort);
       if (!finished) stop();
     }
   }
@@ -200,11 +206,16 @@ export class Connection {
     else if (!this.#sink.write(chunk)) this.#blocked = true;
   }
 
-  /** Returns whether anything was written since the last call; used by the heartbeat. @internal */
-  takeActivity(): boolean {
-    const active = this.#active;
-    this.#active = false;
-    return active;
+  /**
+   * Writes `frame` unless something was written since the last call; the heartbeat itself
+   * does not count as activity, so an idle stream gets one every interval. @internal
+   */
+  heartbeat(frame: string): void {
+    if (this.#active) this.#active = false;
+    else {
+      this.write(frame);
+      this.#active = false;
+    }
   }
 
   /** Holds live events until {@link releaseHeld} (used while an async replay runs). @internal */
@@ -212,10 +223,14 @@ export class Connection {
     this.#held ??= [];
   }
 
-  /** Writes held live events, skipping the ids in `skip` (already replayed). @internal */
-  releaseHeld(skip: ReadonlySet<string>): void {
+  /**
+   * Stops holding: runs `replay` (which writes the replayed frames first), then writes the
+   * held live events, skipping the ids `replay` returned. @internal
+   */
+  releaseHeld(replay: () => ReadonlySet<string>): void {
     const held = this.#held;
     this.#held = null;
+    const skip = replay();
     if (held === null) return;
     for (let i = 0; i < held.length; i += 2) {
       const id = held[i + 1];
@@ -234,7 +249,7 @@ export class Connection {
   }
 
   #flushAll(): void {
-    if (this.#held !== null) this.releaseHeld(EMPTY);
+    if (this.#held !== null) this.releaseHeld(() => EMPTY);
     this.flush();
     if (this.#blocked && this.#queue.length > this.#queueHead) {
       // The client is slow but we are ending: hand what is left to the sink, which flushes it.

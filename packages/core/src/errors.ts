@@ -64,8 +64,8 @@ export class SseFormatError extends SeError {
 /** An option passed to se is not valid. */
 export class SeOptionError extends SeError {
   readonly option: string;
-  constructor(option: string, rule: string) {
-    super("SE_ERR_INVALID_OPTION", `Invalid option "${option}": ${rule}`);
+  constructor(option: string, rule: string, options?: { cause?: unknown }) {
+    super("SE_ERR_INVALID_OPTION", `Invalid option "${option}": ${rule}`, options);
     this.name = "SeOptionError";
     this.option = option;
   }

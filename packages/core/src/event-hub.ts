@@ -6,7 +6,7 @@ import {
   type ConnectionOwner,
   type SlowClientPolicy,
 } from "./connection.js";
-import { SeError, SeOptionError } from "./errors.js";
+import { SeError, SeOptionError, SseFormatError } from "./errors.js";
 import { createIdGenerator } from "./event-ids.js";
 import type { EventSink } from "./event-sink.js";
 import { FlushScheduler } from "./flush-scheduler.js";
@@ -148,12 +148,13 @@ export class EventHub {
       throw new SeOptionError("slowClientPolicy", 'must be "disconnect" or "drop-oldest"');
     }
     const retry = options.retry ?? 3000;
-    this.#retryFrame = retry === false ? undefined : formatEvent({ retry });
+    this.#retryFrame =
+      retry === false ? undefined : asOption("retry", () => formatEvent({ retry }));
     const heartbeat = options.heartbeatMs ?? 20_000;
     this.#heartbeatMs = heartbeat === false ? false : positiveOption("heartbeatMs", heartbeat, 0);
     this.#staleReplay = options.onStaleLastEventId ?? "reset";
     this.#resetEvent = options.resetEvent ?? "se-reset";
-    formatEvent({ event: this.#resetEvent }); // validates it once, up front
+    asOption("resetEvent", () => formatEvent({ event: this.#resetEvent }));
     this.#backplane = options.backplane;
     this.#nextId = options.backplane?.nextId?.bind(options.backplane) ?? createIdGenerator();
     this.#seidGenerator = options.seidGenerator ?? (() => globalThis.crypto.randomUUID());
@@ -207,11 +208,14 @@ export class EventHub {
     if (this.#closed) throw new SeError("SE_ERR_HUB_CLOSED", "Cannot connect: the hub is closed.");
     const seid = options.seid ?? this.#seidGenerator();
     checkName("seid", seid);
+    const topics = options.topics === undefined ? undefined : [...options.topics];
+    if (topics) for (const topic of topics) checkName("topic", topic);
     const lastEventId = options.lastEventId ?? undefined;
     const connection = new Connection(this.#owner, sink, ++this.#serial, seid, lastEventId);
+    if (connection.closed) return connection;
     this.#connections.add(connection);
     addTo(this.#bySeid, seid, connection);
-    if (options.topics) for (const topic of options.topics) connection.subscribe(topic);
+    if (topics) for (const topic of topics) connection.subscribe(topic);
     if (this.#retryFrame !== undefined) connection.write(this.#retryFrame);
     if (lastEventId !== undefined && lastEventId !== "" && this.history) {
       this.#replay(connection, lastEventId, this.history);
@@ -295,6 +299,12 @@ export class EventHub {
     connections: Iterable<Connection> | undefined,
   ): Delivery {
     if (this.#closed) throw new SeError("SE_ERR_HUB_CLOSED", "Cannot send: the hub is closed.");
+    if (typeof message !== "object" || message === null) {
+      throw new SseFormatError(
+        "message",
+        `must be an object, got ${message === null ? "null" : typeof message}`,
+      );
+    }
     const given = message.id;
     const id =
       given !== undefined ? checkId(given) : this.autoGenerateId ? this.#nextId() : undefined;
@@ -356,13 +366,11 @@ export class EventHub {
     }
     connection.holdLive();
     result.then(
-      (entries) => {
-        const replayed = this.#writeReplay(connection, lastEventId, entries);
-        connection.releaseHeld(replayed);
-      },
+      (entries) =>
+        connection.releaseHeld(() => this.#writeReplay(connection, lastEventId, entries)),
       (error) => {
         this.reportError(error);
-        connection.releaseHeld(EMPTY_IDS);
+        connection.releaseHeld(() => EMPTY_IDS);
       },
     );
   }
@@ -411,7 +419,7 @@ export class EventHub {
   #startHeartbeat(): void {
     const timer = setInterval(() => {
       for (const connection of this.#connections) {
-        if (!connection.takeActivity()) connection.write(HEARTBEAT_FRAME);
+        connection.heartbeat(HEARTBEAT_FRAME);
       }
     }, this.#heartbeatMs as number);
     (timer as { unref?: () => void }).unref?.();
@@ -451,6 +459,15 @@ function positiveOption(name: string, value: number | undefined, fallback: numbe
     throw new SeOptionError(name, `must be a positive number, got ${String(value)}`);
   }
   return value;
+}
+
+function asOption<T>(name: string, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (!SseFormatError.isInstance(error)) throw error;
+    throw new SeOptionError(name, error.rule, { cause: error });
+  }
 }
 
 function checkName(field: string, value: unknown): asserts value is string {

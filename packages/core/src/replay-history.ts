@@ -1,4 +1,6 @@
+import { SeOptionError } from "./errors.js";
 import type { Target } from "./target.js";
+import { utf8Length } from "./utf8-length.js";
 
 /** One sent event, as kept for replay. */
 export interface HistoryEntry {
@@ -33,7 +35,7 @@ export interface ReplayHistory {
 export interface MemoryReplayHistoryOptions {
   /** @default 1000 */
   maxEvents?: number;
-  /** Total frame size, in UTF-16 code units (bytes for ASCII text). @default 1 MiB */
+  /** Total size of the kept frames in UTF-8 bytes. @default 1 MiB */
   maxBytes?: number;
   /** @default 300_000 (5 minutes) */
   maxAgeMs?: number;
@@ -51,12 +53,15 @@ export class MemoryReplayHistory implements ReplayHistory {
   #head = 0;
   #firstSeq = 0;
   #bytes = 0;
+  #sizes: number[] = [];
+  #lastId: string | undefined;
   readonly #seqById = new Map<string, number>();
 
+  /** @throws {SeOptionError} when a limit is not a non-negative number. */
   constructor(options: MemoryReplayHistoryOptions = {}) {
-    this.maxEvents = options.maxEvents ?? 1000;
-    this.maxBytes = options.maxBytes ?? 1024 * 1024;
-    this.maxAgeMs = options.maxAgeMs ?? 300_000;
+    this.maxEvents = limit("maxEvents", options.maxEvents, 1000);
+    this.maxBytes = limit("maxBytes", options.maxBytes, 1024 * 1024);
+    this.maxAgeMs = limit("maxAgeMs", options.maxAgeMs, 300_000);
     this.#now = options.now ?? Date.now;
   }
 
@@ -65,7 +70,7 @@ export class MemoryReplayHistory implements ReplayHistory {
     return this.#entries.length - this.#head;
   }
 
-  /** Total size of the kept frames. */
+  /** Total size of the kept frames, in UTF-8 bytes. */
   get bytes(): number {
     return this.#bytes;
   }
@@ -73,14 +78,21 @@ export class MemoryReplayHistory implements ReplayHistory {
   append(entry: HistoryEntry): void {
     this.#seqById.set(entry.id, this.#firstSeq + this.#entries.length - this.#head);
     this.#entries.push(entry);
-    this.#bytes += entry.frame.length;
+    const size = utf8Length(entry.frame);
+    this.#sizes.push(size);
+    this.#bytes += size;
+    this.#lastId = entry.id;
     this.#evict(entry.time);
   }
 
+  /**
+   * Entries after `lastEventId`. The newest id ever appended is always known, so a client
+   * that missed nothing is not reset after its event aged out of a quiet history.
+   */
   since(lastEventId: string): readonly HistoryEntry[] | undefined {
     this.#evict(this.#now());
     const seq = this.#seqById.get(lastEventId);
-    if (seq === undefined) return undefined;
+    if (seq === undefined) return lastEventId === this.#lastId ? [] : undefined;
     return this.#entries.slice(this.#head + seq - this.#firstSeq + 1);
   }
 
@@ -91,14 +103,23 @@ export class MemoryReplayHistory implements ReplayHistory {
       if (this.size <= this.maxEvents && this.#bytes <= this.maxBytes && first.time >= oldest) {
         break;
       }
-      this.#bytes -= first.frame.length;
+      this.#bytes -= this.#sizes[this.#head] as number;
       if (this.#seqById.get(first.id) === this.#firstSeq) this.#seqById.delete(first.id);
       this.#head++;
       this.#firstSeq++;
     }
     if (this.#head > 1024 && this.#head * 2 > this.#entries.length) {
       this.#entries = this.#entries.slice(this.#head);
+      this.#sizes = this.#sizes.slice(this.#head);
       this.#head = 0;
     }
   }
+}
+
+function limit(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || Number.isNaN(value) || value < 0) {
+    throw new SeOptionError(name, `must be a non-negative number, got ${String(value)}`);
+  }
+  return value;
 }

@@ -1,4 +1,4 @@
-import type { EventId, RegisteredEvents, SendEvent, SendEventBySeid } from "./event-map.js";
+import type { RegisteredEvents, SendEvent, SendEventBySeid } from "./event-map.js";
 import type { ReplySse } from "./reply-sse.js";
 import type { SE } from "./se.js";
 import { sePlugin } from "./se-plugin.js";

@@ -1,0 +1,185 @@
+import { once } from "node:events";
+import http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import net from "node:net";
+import { EventSource } from "eventsource";
+import { afterEach, describe, expect, it } from "vitest";
+import { type Connection, EventHub } from "../src/index.js";
+import { openEventStream } from "../src/node/index.js";
+import { readBody, startServer, type TestServer, until } from "./helpers.js";
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function serve(hub: EventHub, onOpen?: (c: Connection) => void): Promise<TestServer> {
+  const server = await startServer((req, res) => {
+    const connection = openEventStream(hub, req, res, {
+      seid: new URL(req.url ?? "/", "http://x").searchParams.get("seid") ?? undefined,
+    });
+    onOpen?.(connection);
+  });
+  cleanups.push(() => server.close());
+  return server;
+}
+
+function makeHub(options: ConstructorParameters<typeof EventHub>[0] = {}): EventHub {
+  const hub = new EventHub({ heartbeatMs: false, ...options });
+  cleanups.push(() => hub.close());
+  return hub;
+}
+
+describe("openEventStream over node:http, read by the eventsource client", () => {
+  it("delivers multi-line and JSON data exactly", async () => {
+    const hub = makeHub();
+    const server = await serve(hub);
+    const source = new EventSource(`${server.url}/?seid=alice`);
+    cleanups.push(() => source.close());
+    const got: Array<{ type: string; data: string; id: string }> = [];
+    const record = (event: MessageEvent) =>
+      got.push({ type: event.type, data: event.data, id: event.lastEventId });
+    source.onmessage = record;
+    source.addEventListener("custom", record);
+    await once(source, "open");
+    const a = hub.send("alice", { data: "line 1\nline 2\r\nline 3\rline 4" }).id;
+    const b = hub.send("alice", { event: "custom", data: { text: "é😀\n", list: [1, 2] } }).id;
+    const c = hub.broadcast({ data: "  leading spaces", id: "" }).id;
+    await until(() => got.length === 3, "three events");
+    expect(got).toEqual([
+      { type: "message", data: "line 1\nline 2\nline 3\nline 4", id: a },
+      { type: "custom", data: '{"text":"é😀\\n","list":[1,2]}', id: b },
+      { type: "message", data: "  leading spaces", id: "" },
+    ]);
+    expect(c).toBe("");
+  });
+
+  it("sends the event-stream headers on HTTP/1.1", async () => {
+    const hub = makeHub();
+    const server = await serve(hub);
+    const controller = new AbortController();
+    cleanups.push(() => controller.abort());
+    const response = await fetch(server.url, { signal: controller.signal });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+    expect(response.headers.get("cache-control")).toBe("no-cache, no-transform");
+    expect(response.headers.get("x-accel-buffering")).toBe("no");
+    expect(response.headers.get("connection")).toBe("keep-alive");
+    const body = readBody(response);
+    await until(() => body.retries.length === 1, "retry frame");
+    expect(body.text).toBe("retry: 3000\n\n");
+  });
+
+  it("works over node:http2 with no connection header and no warning", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    cleanups.push(() => process.off("warning", onWarning));
+    const hub = makeHub({ autoGenerateId: false });
+    const server = http2.createServer((req, res) => {
+      openEventStream(hub, req, res, { seid: "h2" });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+    const { port } = server.address() as AddressInfo;
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    cleanups.push(() => session.destroy());
+    const request = session.request({ ":path": "/", "last-event-id": "" });
+    const [headers] = (await once(request, "response")) as [http2.IncomingHttpHeaders];
+    expect(headers[":status"]).toBe(200);
+    expect(headers["content-type"]).toBe("text/event-stream; charset=utf-8");
+    expect(headers["cache-control"]).toBe("no-cache, no-transform");
+    expect(headers["x-accel-buffering"]).toBe("no");
+    expect(headers.connection).toBeUndefined();
+    let text = "";
+    request.setEncoding("utf8");
+    request.on("data", (chunk: string) => {
+      text += chunk;
+    });
+    await until(() => hub.size === 1, "registered");
+    hub.send("h2", { event: "x", data: "over\nh2" });
+    await until(() => text.endsWith("data: h2\n\n"), "event over h2");
+    expect(text).toBe("retry: 3000\n\nevent: x\ndata: over\ndata: h2\n\n");
+    request.close();
+    await until(() => hub.size === 0 && hub.clients.size === 0, "h2 stream removed");
+    expect(warnings).toEqual([]);
+  });
+
+  it("adds extra headers but lets the event-stream ones win", async () => {
+    const hub = makeHub();
+    const server = await startServer((req, res) => {
+      openEventStream(hub, req, res, {
+        headers: { "access-control-allow-origin": "*", "cache-control": "public" },
+      });
+    });
+    cleanups.push(() => server.close());
+    const controller = new AbortController();
+    cleanups.push(() => controller.abort());
+    const response = await fetch(server.url, { signal: controller.signal });
+    expect(response.headers.get("access-control-allow-origin")).toBe("*");
+    expect(response.headers.get("cache-control")).toBe("no-cache, no-transform");
+  });
+
+  it("ends the response when connect throws (bad seid)", async () => {
+    const hub = makeHub();
+    const errors: unknown[] = [];
+    const server = await startServer((req, res) => {
+      try {
+        openEventStream(hub, req, res, { seid: "" });
+      } catch (error) {
+        errors.push(error);
+      }
+    });
+    cleanups.push(() => server.close());
+    await expect(fetch(server.url).then((r) => r.text())).rejects.toThrow();
+    expect(errors).toHaveLength(1);
+    expect(hub.size).toBe(0);
+  });
+});
+
+describe("client disconnect removes the registry entry (real sockets)", () => {
+  it("when the fetch is aborted", async () => {
+    const hub = makeHub();
+    const server = await serve(hub);
+    const controller = new AbortController();
+    const response = await fetch(`${server.url}/?seid=f`, { signal: controller.signal });
+    const body = readBody(response);
+    await until(() => hub.size === 1, "registered");
+    controller.abort();
+    await body.ended;
+    await until(() => hub.size === 0 && hub.clients.size === 0, "removed after abort");
+  });
+
+  it("when the EventSource is closed", async () => {
+    const hub = makeHub();
+    const closed: string[] = [];
+    hub.on("disconnect", (c, reason) => closed.push(`${c.seid} ${reason}`));
+    const server = await serve(hub);
+    const source = new EventSource(`${server.url}/?seid=es`);
+    await once(source, "open");
+    await until(() => hub.clients.has("es"), "registered");
+    source.close();
+    await until(() => hub.size === 0 && hub.clients.size === 0, "removed after close");
+    expect(closed).toEqual(["es client-gone"]);
+  });
+
+  it("when the socket is destroyed, and the connection's signal aborts", async () => {
+    const hub = makeHub();
+    let connection: Connection | undefined;
+    const server = await serve(hub, (c) => {
+      connection = c;
+    });
+    const socket = net.connect(Number(new URL(server.url).port), "127.0.0.1");
+    cleanups.push(() => socket.destroy());
+    socket.write("GET /?seid=raw HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n");
+    await once(socket, "data");
+    await until(() => hub.size === 1, "registered");
+    const signal = (connection as Connection).signal;
+    socket.destroy();
+    await until(() => hub.size === 0 && hub.clients.size === 0, "removed after destroy");
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBe("client-gone");
+    expect(connection?.closed).toBe(true);
+    expect(() => connection?.send({ data: "x" })).toThrow(/closed/);
+  });
+});

@@ -1,0 +1,131 @@
+import { once } from "node:events";
+import net from "node:net";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { createParser } from "eventsource-parser";
+import { afterEach, describe, expect, it } from "vitest";
+import { type Connection, EventHub, type SlowClientPolicy } from "../src/index.js";
+import { openEventStream } from "../src/node/index.js";
+import { readChunks, startServer, tick, until } from "./helpers.js";
+
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const TOTAL_BYTES = 50 * 1024 * 1024;
+const MAX_QUEUE = 1024 * 1024;
+const DATA = "x".repeat(1000);
+const FRAME_BYTES = `data: ${DATA}\n\n`.length;
+const EVENTS = Math.ceil(TOTAL_BYTES / FRAME_BYTES);
+const BATCH = 200;
+
+async function run(policy: SlowClientPolicy) {
+  const hub = new EventHub({
+    heartbeatMs: false,
+    retry: false,
+    autoGenerateId: false,
+    history: false,
+    maxQueueBytes: MAX_QUEUE,
+    slowClientPolicy: policy,
+  });
+  cleanups.push(() => hub.close());
+  const connections = new Map<string, Connection>();
+  const server = await startServer((req, res) => {
+    const seid = req.url === "/slow" ? "slow" : "fast";
+    connections.set(seid, openEventStream(hub, req, res, { seid }));
+  });
+  cleanups.push(() => server.close());
+  const port = Number(new URL(server.url).port);
+
+  // The slow client: a raw TCP socket that sends the request, reads the head, then stops reading.
+  const slowSocket = net.connect(port, "127.0.0.1");
+  cleanups.push(() => slowSocket.destroy());
+  slowSocket.write("GET /slow HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n");
+  await once(slowSocket, "data");
+  slowSocket.pause();
+
+  // The fast client: fetch, every event counted by the spec parser.
+  const controller = new AbortController();
+  cleanups.push(() => controller.abort());
+  const response = await fetch(`${server.url}/fast`, { signal: controller.signal });
+  let fastEvents = 0;
+  let wrongData = 0;
+  const parser = createParser({
+    onEvent: (event) => {
+      fastEvents++;
+      if (event.data !== DATA) wrongData++;
+    },
+  });
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    await readChunks(response.body as ReadableStream<Uint8Array>, (chunk) =>
+      parser.feed(decoder.decode(chunk, { stream: true })),
+    );
+  })().catch(() => {});
+
+  await until(() => hub.size === 2, "both connected");
+  const slow = connections.get("slow") as Connection;
+  const fast = connections.get("fast") as Connection;
+  gc();
+  const before = process.memoryUsage();
+  let maxSlowQueue = 0;
+  let maxOthersQueue = 0;
+  let maxQueuedBetweenBatches = 0;
+  for (let sent = 0; sent < EVENTS; ) {
+    for (let i = 0; i < BATCH && sent < EVENTS; i++, sent++) {
+      hub.broadcast({ data: DATA });
+      maxSlowQueue = Math.max(maxSlowQueue, slow.queuedBytes);
+      maxOthersQueue = Math.max(maxOthersQueue, hub.stats().bytesQueued - fast.queuedBytes);
+    }
+    await tick();
+    // Let the fast client keep up, as a healthy reader does, so only the slow one piles up.
+    while (fast.queuedBytes > 0 && !fast.closed) await tick();
+    maxQueuedBetweenBatches = Math.max(maxQueuedBetweenBatches, hub.stats().bytesQueued);
+  }
+  await until(() => fastEvents === EVENTS, `fast client got all ${EVENTS} events`, 15_000);
+  gc();
+  const after = process.memoryUsage();
+  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+  console.log(
+    `[slow-client ${policy}] ${EVENTS} events (${mb(EVENTS * FRAME_BYTES)}): rss ${mb(before.rss)} -> ${mb(after.rss)}, heapUsed ${mb(before.heapUsed)} -> ${mb(after.heapUsed)}`,
+  );
+  const bound = MAX_QUEUE + FRAME_BYTES;
+  expect(maxSlowQueue).toBeLessThanOrEqual(bound);
+  expect(maxOthersQueue).toBeLessThanOrEqual(bound);
+  expect(maxQueuedBetweenBatches).toBeLessThanOrEqual(bound);
+  expect(after.heapUsed - before.heapUsed).toBeLessThan(50 * 1024 * 1024);
+  expect(fastEvents).toBe(EVENTS);
+  expect(wrongData).toBe(0);
+  expect(fast.closed).toBe(false);
+  controller.abort();
+  await reading;
+  return { hub, slow };
+}
+
+describe("slow clients", () => {
+  it('"disconnect" drops the slow client; the fast one gets every event', async () => {
+    const { hub, slow } = await run("disconnect");
+    expect(slow.closed).toBe(true);
+    expect(slow.closeReason).toBe("slow-client");
+    const stats = hub.stats();
+    expect(stats.slowClientsDisconnected).toBe(1);
+    expect(stats.eventsDropped).toBeGreaterThan(0);
+    await until(() => hub.size === 0, "fast client gone too");
+    expect(hub.stats().bytesQueued).toBe(0);
+  });
+
+  it('"drop-oldest" keeps the slow client and counts dropped events', async () => {
+    const { hub, slow } = await run("drop-oldest");
+    expect(slow.closed).toBe(false);
+    const stats = hub.stats();
+    expect(stats.slowClientsDisconnected).toBe(0);
+    expect(stats.eventsDropped).toBeGreaterThan(0);
+    expect(slow.queuedBytes).toBeGreaterThan(0);
+    expect(slow.queuedBytes).toBeLessThanOrEqual(MAX_QUEUE);
+    expect(stats.bytesQueued).toBe(slow.queuedBytes);
+  });
+});
