@@ -1,0 +1,192 @@
+/** Tables (stdout and Markdown) and the target checks of a run. */
+import { OURS, PEERS } from "./implementations.js";
+import {
+  best,
+  medianOf,
+  type RunResults,
+  type ScenarioResult,
+  type Series,
+  summary,
+  type TargetCheck,
+} from "./results.js";
+
+export function formatValue(value: number, unit: string): string {
+  if (!Number.isFinite(value)) return "–";
+  if (unit === "events/s")
+    return value >= 1e6 ? `${(value / 1e6).toFixed(2)} M` : `${(value / 1e3).toFixed(0)} k`;
+  if (unit === "bytes")
+    return value >= 1024 ? `${(value / 1024).toFixed(2)} KiB` : `${value.toFixed(0)} B`;
+  if (unit === "") return value.toFixed(0);
+  return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
+}
+
+const ratio = (value: number | undefined, reference: number | undefined) =>
+  value === undefined || reference === undefined || reference === 0
+    ? "–"
+    : `${(value / reference).toFixed(2)}×`;
+
+/** Rows of one series: impl, median, min–max, × reference(s), × best peer. */
+export function seriesRows(s: Series): string[][] {
+  const peers = best(s, PEERS);
+  const header = ["implementation", `median (${s.unit || "count"})`, "min–max", `× ${s.reference}`];
+  if (s.secondReference) header.push(`× ${s.secondReference}`);
+  header.push(peers ? `× best peer (${peers.impl})` : "× best peer");
+  const rows = [header];
+  const names = [
+    ...Object.keys(s.values),
+    ...Object.keys(s.failed),
+    ...Object.keys(s.skipped),
+  ].filter((name, i, all) => all.indexOf(name) === i);
+  const ref = medianOf(s, s.reference);
+  const second = s.secondReference ? medianOf(s, s.secondReference) : undefined;
+  for (const name of names) {
+    if (s.failed[name] !== undefined) {
+      rows.push([
+        name,
+        "FAILED",
+        s.failed[name] as string,
+        "",
+        ...(s.secondReference ? [""] : []),
+        "",
+      ]);
+      continue;
+    }
+    const values = s.values[name];
+    if (s.skipped[name] !== undefined || !values || values.length === 0) {
+      rows.push([
+        name,
+        "skipped",
+        s.skipped[name] ?? "",
+        "",
+        ...(s.secondReference ? [""] : []),
+        "",
+      ]);
+      continue;
+    }
+    const { median, min, max } = summary(values);
+    const row = [
+      name,
+      formatValue(median, s.unit),
+      `${formatValue(min, s.unit)} – ${formatValue(max, s.unit)}`,
+      ratio(median, ref),
+    ];
+    if (s.secondReference) row.push(ratio(median, second));
+    row.push(ratio(median, peers?.value));
+    rows.push(row);
+  }
+  return rows;
+}
+
+export function textTable(rows: string[][]): string {
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length))) ?? [];
+  return rows
+    .map((r, i) => {
+      const line = r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join("  ");
+      return i === 0 ? `${line}\n${widths.map((w) => "-".repeat(w)).join("  ")}` : line;
+    })
+    .join("\n");
+}
+
+export function markdownTable(rows: string[][]): string {
+  const [header, ...body] = rows;
+  if (!header) return "";
+  const line = (r: string[]) => `| ${r.map((cell) => cell.replace(/\|/g, "\\|")).join(" | ")} |`;
+  return [line(header), `|${header.map(() => "---").join("|")}|`, ...body.map(line)].join("\n");
+}
+
+/** The issue's targets, checked against the medians of this run. */
+export function checkTargets(scenarios: ScenarioResult[]): TargetCheck[] {
+  const find = (id: string, key: string) =>
+    scenarios.find((s) => s.id === id)?.series.find((s) => s.key === key);
+  const checks: TargetCheck[] = [];
+  const compare = (
+    target: string,
+    s: Series | undefined,
+    impl: string,
+    against: string | "best-peer",
+    bound: number,
+    direction: "min" | "max",
+  ) => {
+    if (!s) return;
+    const value = medianOf(s, impl);
+    const other = against === "best-peer" ? best(s, PEERS)?.value : medianOf(s, against);
+    if (value === undefined || other === undefined) {
+      const why =
+        s.failed[impl] ??
+        s.skipped[impl] ??
+        (value === undefined ? `${impl} did not run` : `${against} did not run`);
+      checks.push({ target, actual: why, holds: s.failed[impl] !== undefined ? false : undefined });
+      return;
+    }
+    const r = value / other;
+    const holds = direction === "min" ? r >= bound : r <= bound;
+    const check: TargetCheck = { target, actual: `${r.toFixed(2)}×`, holds };
+    const mine = s.values[impl];
+    const theirs = against === "best-peer" ? undefined : s.values[against];
+    if (!holds && mine && theirs) {
+      const x = summary(mine);
+      const y = summary(theirs);
+      check.withinNoise = x.max >= y.min * bound && y.max * bound >= x.min;
+    }
+    checks.push(check);
+  };
+  for (const id of ["burst", "few"]) {
+    const rate = find(id, "eventsPerSec");
+    for (const impl of OURS) {
+      compare(`${id}: ${impl} ≥ 1.2× raw`, rate, impl, "raw", 1.2, "min");
+      compare(`${id}: ${impl} ≥ 1.3× best peer`, rate, impl, "best-peer", 1.3, "min");
+    }
+    compare(`${id}: se-core ≥ se-fastify`, rate, "se-core", "se-fastify", 1, "min");
+  }
+  const paced = find("paced", "eventsPerSec");
+  for (const impl of OURS) compare(`paced: ${impl} ≥ 0.9× raw`, paced, impl, "raw", 0.9, "min");
+  const heap = find("idle", "heapPerConn");
+  compare(
+    "idle: se-fastify heap/conn ≤ 1.3× fastify-raw",
+    heap,
+    "se-fastify",
+    "fastify-raw",
+    1.3,
+    "max",
+  );
+  compare("idle: se-core heap/conn ≤ 1.3× raw", heap, "se-core", "raw", 1.3, "max");
+  compare(
+    "encoder: se single-line ≤ 1.5× template",
+    find("encoder", "single-line"),
+    "se formatEvent",
+    "template",
+    1.5,
+    "max",
+  );
+  return checks;
+}
+
+export function targetRows(checks: TargetCheck[]): string[][] {
+  return [
+    ["target", "this run", "verdict"],
+    ...checks.map((c) => [
+      c.target,
+      c.actual,
+      c.holds === undefined
+        ? "not measured"
+        : c.holds
+          ? "holds"
+          : c.withinNoise
+            ? "missed, within noise (min–max ranges overlap)"
+            : "MISSED",
+    ]),
+  ];
+}
+
+export function printResults(results: RunResults, log: (text: string) => void): void {
+  for (const scenario of results.scenarios) {
+    log(`\n## ${scenario.title}`);
+    for (const s of scenario.series) {
+      log(`\n${s.label} (${s.better} is better)`);
+      log(textTable(seriesRows(s)));
+    }
+    for (const note of scenario.notes) log(`note: ${note}`);
+  }
+  log("\n## Targets");
+  log(textTable(targetRows(results.targets)));
+}

@@ -1,0 +1,178 @@
+/**
+ * What every benchmark server shares, whatever library it wraps: the control surface
+ * (`POST /broadcast`, `GET /stats`, `POST /peak`) and the payloads it broadcasts. Each
+ * implementation only supplies "open a stream" and "send one event to every client".
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { writeHeapSnapshot } from "node:v8";
+
+/** One event to every connected client, as the implementation does it idiomatically. */
+export type SendToAll = (data: string) => void;
+
+/** What an implementation gives the harness once it listens. */
+export interface BenchServer {
+  readonly port: number;
+  /** Streams the implementation has registered (its own registry where it has one). */
+  clients(): number;
+  send: SendToAll;
+}
+
+export type BroadcastMode = "burst" | "paced" | "timed";
+
+export interface BroadcastRequest {
+  /** Number of events. */
+  m: number;
+  /** Bytes of `data` per event. */
+  s: number;
+  /** `burst`: all events in one synchronous loop; `paced`: one per macrotask (`setImmediate`); `timed`: one per timer tick (`setTimeout(0)`, ≈ 1 ms). */
+  mode: BroadcastMode;
+}
+
+export const STREAM_HEADERS = {
+  "content-type": "text/event-stream",
+  "cache-control": "no-cache",
+  connection: "keep-alive",
+} as const;
+
+export function parseBroadcast(url: string): BroadcastRequest {
+  const query = new URL(url, "http://127.0.0.1").searchParams;
+  const m = Number(query.get("m") ?? "1");
+  const s = Number(query.get("s") ?? "100");
+  const given = query.get("mode");
+  const mode = given === "paced" || given === "timed" ? given : "burst";
+  if (!Number.isSafeInteger(m) || m < 1 || !Number.isSafeInteger(s) || s < 8) {
+    throw new Error(`bad broadcast request ${url}`);
+  }
+  return { m, s, mode };
+}
+
+/**
+ * The `data` of event `seq`: its sequence number, a colon, and padding up to `size` bytes.
+ * The load generator checks the numbers arrive in order, once each.
+ */
+export function payload(seq: number, size: number, padding: string): string {
+  const head = `${seq}:`;
+  return head + padding.slice(0, Math.max(0, size - head.length));
+}
+
+/** Runs one broadcast request; resolves when every event was handed to the library. */
+export function runBroadcast(request: BroadcastRequest, send: SendToAll): Promise<void> {
+  const padding = "x".repeat(request.s);
+  if (request.mode === "burst") {
+    for (let seq = 0; seq < request.m; seq++) send(payload(seq, request.s, padding));
+    return Promise.resolve();
+  }
+  return new Promise((resolve, reject) => {
+    let seq = 0;
+    const step = (): void => {
+      try {
+        send(payload(seq, request.s, padding));
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      seq++;
+      if (seq >= request.m) resolve();
+      else if (request.mode === "paced") setImmediate(step);
+      else setTimeout(step, 0);
+    };
+    setImmediate(step);
+  });
+}
+
+let peakRss = 0;
+let sampler: ReturnType<typeof setInterval> | undefined;
+
+/** Starts (or restarts) sampling RSS every 10 ms, for the stalled-reader scenario. */
+export function resetPeak(): void {
+  peakRss = process.memoryUsage.rss();
+  if (sampler) clearInterval(sampler);
+  sampler = setInterval(() => {
+    const rss = process.memoryUsage.rss();
+    if (rss > peakRss) peakRss = rss;
+  }, 10);
+  sampler.unref();
+}
+
+export interface ServerStats {
+  clients: number;
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  peakRss: number;
+  cpuUserUs: number;
+  cpuSystemUs: number;
+}
+
+/** Memory and CPU of this process; with `gc`, after two full collections. */
+export function collectStats(clients: number, gc: boolean): ServerStats {
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (gc) {
+    if (!collect) throw new Error("run the server with --expose-gc");
+    collect();
+    collect();
+  }
+  const memory = process.memoryUsage();
+  const cpu = process.cpuUsage();
+  if (memory.rss > peakRss) peakRss = memory.rss;
+  return {
+    clients,
+    rss: memory.rss,
+    heapUsed: memory.heapUsed,
+    external: memory.external,
+    arrayBuffers: memory.arrayBuffers,
+    peakRss,
+    cpuUserUs: cpu.user,
+    cpuSystemUs: cpu.system,
+  };
+}
+
+/** Answers a control request; shared by every implementation so the surface is identical. */
+export async function control(
+  method: string,
+  url: string,
+  server: Pick<BenchServer, "clients" | "send">,
+): Promise<{ status: number; body: unknown } | undefined> {
+  const path = url.split("?")[0];
+  if (method === "POST" && path === "/broadcast") {
+    await runBroadcast(parseBroadcast(url), server.send);
+    return { status: 200, body: { ok: true } };
+  }
+  if (method === "GET" && path === "/stats") {
+    return { status: 200, body: collectStats(server.clients(), url.includes("gc=1")) };
+  }
+  if (method === "POST" && path === "/heap-snapshot") {
+    // Diagnostic, not used by the scenarios: where an implementation's memory goes.
+    const file = new URL(url, "http://127.0.0.1").searchParams.get("file") ?? undefined;
+    return { status: 200, body: { file: writeHeapSnapshot(file) } };
+  }
+  if (method === "POST" && path === "/peak") {
+    resetPeak();
+    return { status: 200, body: { ok: true } };
+  }
+  return undefined;
+}
+
+/** {@link control} for a `node:http` server. Returns false when the request is not a control one. */
+export function nodeControl(
+  req: IncomingMessage,
+  res: ServerResponse,
+  server: Pick<BenchServer, "clients" | "send">,
+): boolean {
+  const url = req.url ?? "/";
+  if (url.startsWith("/events")) return false;
+  req.resume();
+  control(req.method ?? "GET", url, server).then(
+    (answer) => {
+      const status = answer?.status ?? 404;
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(JSON.stringify(answer?.body ?? { error: "not found" }));
+    },
+    (error: unknown) => {
+      res.writeHead(500, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: String(error) }));
+    },
+  );
+  return true;
+}

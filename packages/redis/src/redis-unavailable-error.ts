@@ -1,0 +1,16 @@
+import { SeError, type SeErrorCode } from "@se/core";
+
+/**
+ * Redis could not be reached (or refused a command). Reported through the hub's `error`
+ * event once per outage, never thrown at senders. `cause` holds the ioredis error.
+ */
+export class RedisUnavailableError extends SeError {
+  constructor(what: string, options?: { cause?: unknown }) {
+    super(
+      "SE_ERR_REDIS_UNAVAILABLE" as SeErrorCode,
+      `Redis is unavailable: ${what}. Events stay local to this instance (and are not kept for replay) until the connection is back; it reconnects by itself.`,
+      options,
+    );
+    this.name = "RedisUnavailableError";
+  }
+}

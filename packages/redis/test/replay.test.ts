@@ -1,0 +1,81 @@
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { EventClient } from "./event-client.js";
+import { type Instance, startInstance } from "./instance.js";
+import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from "./redis-test-env.js";
+
+describe.skipIf(!redisAvailable)("replay across instances", () => {
+  const prefix = uniquePrefix();
+  const opened: { close(): unknown }[] = [];
+  afterEach(async () => {
+    for (const item of opened.splice(0).reverse()) await item.close();
+  });
+  afterAll(() => deleteKeys(prefix));
+
+  it("gives a client that reconnects to another instance what it missed, once", async () => {
+    const instances: Instance[] = [];
+    for (let i = 0; i < 3; i++) {
+      const instance = await startInstance({ url: REDIS_URL, prefix });
+      opened.push(instance);
+      instances.push(instance);
+    }
+    const [a, b, c] = instances as [Instance, Instance, Instance];
+    // A second tab of alice on B: once it has an event, that event is in the stream (each
+    // instance writes the history entry before it publishes, on the same connection).
+    const watcher = await EventClient.open(`${b.url}?seid=alice&topics=news`);
+    opened.push(watcher);
+    const first = await EventClient.open(`${a.url}?seid=alice&topics=news`);
+    opened.push(first);
+
+    for (const [i, sender] of [a, b, c, a].entries()) {
+      sender.hub.send("alice", { data: `seen-${i}` });
+      await first.waitForData(`seen-${i}`);
+      await watcher.waitForData(`seen-${i}`);
+    }
+    first.close();
+    const lastSeen = first.lastEventId;
+
+    // Sent one after another (each awaited), so the stream order is the send order.
+    const missed = ["missed-direct", "missed-all", "missed-news", "missed-direct-2"];
+    c.hub.send("alice", { data: "missed-direct" });
+    await watcher.waitForData("missed-direct");
+    a.hub.broadcast({ data: "missed-all" });
+    b.hub.send("bob", { data: "for-bob" });
+    await watcher.waitForData("missed-all");
+    b.hub.broadcast({ data: "missed-news" }, { topic: "news" });
+    c.hub.broadcast({ data: "for-sports" }, { topic: "sports" });
+    await watcher.waitForData("missed-news");
+    a.hub.send("alice", { data: "missed-direct-2" });
+    await watcher.waitForData("missed-direct-2");
+
+    const second = await EventClient.open(`${b.url}?seid=alice&topics=news`, {
+      lastEventId: lastSeen,
+    });
+    opened.push(second);
+    c.hub.send("alice", { data: "live" });
+    await second.waitForData("live");
+    a.hub.send("alice", { data: "live-2" });
+    await second.waitForData("live-2");
+
+    expect(second.data).toEqual([...missed, "live", "live-2"]);
+    const ids = second.received.map((event) => event.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toEqual([...ids].sort());
+    expect(ids.every((id) => lastSeen !== undefined && id > lastSeen)).toBe(true);
+    expect([...a.errors, ...b.errors, ...c.errors]).toEqual([]);
+  });
+
+  it("tells a client with an unknown Last-Event-ID to reset", async () => {
+    const a = await startInstance({ url: REDIS_URL, prefix });
+    opened.push(a);
+    a.hub.broadcast({ data: "something" });
+    const client = await EventClient.open(`${a.url}?seid=carol`, {
+      lastEventId: "0000000000000001-nobody",
+      types: ["se-reset"],
+    });
+    opened.push(client);
+    await client.waitForData(
+      JSON.stringify({ reason: "history-gap", lastEventId: "0000000000000001-nobody" }),
+    );
+    expect(client.received.map((event) => event.type)).toEqual(["se-reset"]);
+  });
+});
