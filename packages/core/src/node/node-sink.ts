@@ -94,11 +94,11 @@ export function openEventStream(
 ): Connection {
   const { headers, body, ...connectOptions } = options;
   const response = res as ServerResponse;
-  if (headers) for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
-  for (const [name, value] of Object.entries(eventStreamHeaders(req.httpVersionMajor))) {
-    response.setHeader(name, value);
-  }
-  response.writeHead(200);
+  // One writeHead with every header: no per-response header map is kept (less idle memory).
+  const head: Record<string, string | number | readonly string[]> = {};
+  if (headers) for (const [name, value] of Object.entries(headers)) head[name.toLowerCase()] = value;
+  Object.assign(head, eventStreamHeaders(req.httpVersionMajor));
+  response.writeHead(200, head as Record<string, string | number | string[]>);
   response.flushHeaders();
   req.socket?.setNoDelay?.(true);
   const sink = body ? createPipedSink(body, res) : createNodeSink(res);
