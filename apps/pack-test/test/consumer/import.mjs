@@ -9,5 +9,10 @@ const out = {
   fastify: [typeof SE, typeof sePlugin, named === sePlugin],
   frame: core.formatEvent({ event: "greeting", data: "hello\nworld" }),
 };
-if (process.argv.includes("--redis")) out.redis = Object.keys(await import("@se/redis")).length > 0;
+const redis = await import("@se/redis");
+out.redis = [
+  typeof redis.redisBackplane,
+  typeof redis.RedisBackplane,
+  typeof redis.RedisReplayHistory,
+];
 console.log(JSON.stringify(out));

@@ -8,5 +8,10 @@ const out = {
   fastify: [typeof fastify.SE, typeof fastify.sePlugin, fastify.default === fastify.sePlugin],
   frame: core.formatEvent({ event: "greeting", data: "hello\nworld" }),
 };
-if (process.argv.includes("--redis")) out.redis = Object.keys(require("@se/redis")).length > 0;
+const redis = require("@se/redis");
+out.redis = [
+  typeof redis.redisBackplane,
+  typeof redis.RedisBackplane,
+  typeof redis.RedisReplayHistory,
+];
 console.log(JSON.stringify(out));
