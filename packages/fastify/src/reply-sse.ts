@@ -1,4 +1,4 @@
-import type { Connection, PipeOptions } from "@se/core";
+import { type Connection, formatEvent, type PipeOptions } from "@se/core";
 import { openEventStream } from "@se/core/node";
 import type { FastifyReply } from "fastify";
 import { FST_ERR_SE_REPLY_SENT, FST_ERR_SE_STREAM_ENDED } from "./errors.js";
@@ -72,6 +72,9 @@ export class ReplySse<E extends EventMap = AnyEvents> {
    * @throws FST_ERR_SE_STREAM_ENDED after the stream ended; SseFormatError for an invalid message.
    */
   send(message: TypedMessage<E>): string | undefined {
+    // Before the stream opens, an invalid first event must fail the request (a 500 the
+    // client sees), not commit a 200 stream: check it first, once.
+    if (this.#connection === undefined) formatEvent(message, this.#se.hub.serializer);
     const connection = this.open();
     if (connection.closed) throw new FST_ERR_SE_STREAM_ENDED();
     return connection.send(message);

@@ -103,6 +103,30 @@ describe("sending from outside a request", () => {
     for (const c of [red, blue, none]) c.source.close();
   });
 
+  it("answers an invalid first event with a 500 naming the field, not a 200 stream", async () => {
+    app = testApp();
+    await app.register(new SE().plugin);
+    app.get("/modern", (_request, reply) => {
+      reply.sse.send({ event: "x\ndata: evil", data: "pwned" });
+    });
+    app.get("/seed", (_request, reply) => {
+      reply.sendEvent("pwned", "ok", "1\ndata: evil");
+    });
+    for (const [url, field] of [
+      ["/modern", "event"],
+      ["/seed", "id"],
+    ]) {
+      const response = await app.inject({ url });
+      expect(response.statusCode, url).toBe(500);
+      expect(response.headers["content-type"], url).toMatch(/^application\/json/);
+      expect(response.json(), url).toMatchObject({
+        code: "SE_ERR_INVALID_FIELD",
+        message: expect.stringContaining(field as string),
+      });
+    }
+    expect(app.se.stats().connections).toBe(0);
+  });
+
   it("rejects an injection attempt with a typed error and leaves every stream intact", async () => {
     app = testApp();
     const se = new SE();
