@@ -33,23 +33,23 @@ export class ReplySse<E extends EventMap = AnyEvents> {
 
   /** Aborts when the stream ends. Opens the stream if needed. */
   get signal(): AbortSignal {
-    return this.open().signal;
+    return (this.#connection ?? this.open()).signal;
   }
 
   /** The `Last-Event-ID` the client reconnected with, if any. */
   get lastEventId(): string | undefined {
-    return this.open().lastEventId;
+    return (this.#connection ?? this.open()).lastEventId;
   }
 
   /**
    * Opens the event stream: copies headers set on the reply (CORS, cookies) to the response,
    * adds the event-stream headers, sends them, and registers the client under `request.seid`
-   * (replaying what it missed when it sent `Last-Event-ID`). Idempotent.
+   * (replaying what it missed when it sent `Last-Event-ID`). Idempotent until the stream ends.
    * @throws FST_ERR_SE_STREAM_ENDED after the stream ended; FST_ERR_SE_REPLY_SENT when the reply was sent otherwise.
    */
   open(): Connection {
-    if (this.#connection !== undefined) return this.#connection;
     if (this.#ended) throw new FST_ERR_SE_STREAM_ENDED();
+    if (this.#connection !== undefined) return this.#connection;
     const reply = this.#reply;
     if (reply.sent || reply.raw.headersSent) throw new FST_ERR_SE_REPLY_SENT();
     const headers = reply.getHeaders() as Record<string, string | number | string[]>;
@@ -87,7 +87,9 @@ export class ReplySse<E extends EventMap = AnyEvents> {
 
   /** Joins a topic: the stream receives `fastify.se.broadcast(message, { topic })`. */
   subscribe(topic: string): void {
-    this.open().subscribe(topic);
+    const connection = this.open();
+    if (connection.closed) throw new FST_ERR_SE_STREAM_ENDED();
+    connection.subscribe(topic);
   }
 
   /** Leaves a topic. */
