@@ -1,35 +1,28 @@
-import type { Backplane } from "@se/core";
+import type { RedisBackplane, RedisReplayHistory } from "@se/redis";
+
+/** What two-instance mode gives the app: the backplane and the replay history it shares. */
+export interface RedisSharing {
+  readonly backplane: RedisBackplane;
+  readonly history: RedisReplayHistory;
+}
+
+/** Key prefix of the demo in Redis (`<prefix>events`, `<prefix>history`). */
+export const DEFAULT_REDIS_PREFIX = "se-demo:";
 
 /**
- * Two-instance mode: loads `@se/redis` and connects its backplane to `url`, so a chat message,
- * a direct message or a progress event sent by one demo process reaches browsers connected
- * to another. Each instance keeps its own in-memory replay history, filled with what it
- * receives over the backplane, so `Last-Event-ID` replay works on whichever instance a
- * browser reconnects to.
+ * Two-instance mode: connects `@se/redis` to `url`, so a chat message, a direct message or a
+ * progress event sent by one demo process reaches browsers connected to any other, and the
+ * replay history lives in Redis, so a browser that reconnects to another instance with
+ * `Last-Event-ID` gets what it missed.
  *
- * `@se/redis` is loaded only when REDIS_URL is set, so the demo runs without Redis.
- * @throws when `@se/redis` is not built or does not export `RedisBackplane`.
+ * `@se/redis` (and ioredis) are imported only here, when `REDIS_URL` is set, so the demo
+ * runs without Redis. The hub closes both when the app closes.
  */
-export async function loadRedisBackplane(url: string): Promise<Backplane> {
-  // A variable specifier keeps TypeScript and tsup from resolving the package at build time.
-  const specifier = "@se/redis";
-  let redis: Record<string, unknown>;
-  try {
-    redis = (await import(specifier)) as Record<string, unknown>;
-  } catch (cause) {
-    throw new Error(
-      "REDIS_URL is set but @se/redis could not be loaded. Build it first " +
-        "(pnpm --filter @se/redis build), or unset REDIS_URL to run a single instance.",
-      { cause },
-    );
-  }
-  const RedisBackplane = redis.RedisBackplane as
-    | (new (options: {
-        url: string;
-      }) => Backplane)
-    | undefined;
-  if (typeof RedisBackplane !== "function") {
-    throw new Error("@se/redis does not export RedisBackplane; update src/redis-backplane.ts.");
-  }
-  return new RedisBackplane({ url });
+export async function connectRedis(
+  url: string,
+  prefix: string = DEFAULT_REDIS_PREFIX,
+): Promise<RedisSharing> {
+  const { redisBackplane } = await import("@se/redis");
+  const backplane = redisBackplane({ url, prefix });
+  return { backplane, history: backplane.history() };
 }

@@ -1,21 +1,19 @@
-import type { Backplane } from "@se/core";
 import { buildApp } from "./app.js";
-import { loadRedisBackplane } from "./redis-backplane.js";
+import { connectRedis } from "./redis-backplane.js";
 
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? "127.0.0.1";
+const redisUrl = process.env.REDIS_URL;
 
-let backplane: Backplane | undefined;
-if (process.env.REDIS_URL) backplane = await loadRedisBackplane(process.env.REDIS_URL);
+const sharing = redisUrl ? await connectRedis(redisUrl, process.env.REDIS_PREFIX) : undefined;
+const app = await buildApp(sharing ?? {});
 
-const app = await buildApp(backplane === undefined ? {} : { backplane });
-await app.listen({ port, host });
-const shown = host === "0.0.0.0" || host === "::" ? "localhost" : host;
-console.log(`\n  se demo is live:  http://${shown}:${port}\n  Ctrl-C to stop.\n`);
-
+// Listening for signals before the URL is printed, so a Ctrl-C right after it closes cleanly.
+// `on`, not `once`: Ctrl-C reaches this process both from the terminal and forwarded by the
+// pnpm running it, and a second SIGINT without a listener would kill it mid-close.
 let closing = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
+  process.on(signal, () => {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, "closing");
@@ -28,3 +26,12 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     );
   });
 }
+
+await app.listen({ port, host });
+if (sharing) await app.se.hub.ready();
+
+const address = app.server.address();
+const actualPort = typeof address === "object" && address !== null ? address.port : port;
+const shown = host === "0.0.0.0" || host === "::" ? "localhost" : host;
+const mode = sharing ? `  sharing events through Redis at ${redisUrl}\n` : "";
+console.log(`\n  se demo is live:  http://${shown}:${actualPort}\n${mode}  Ctrl-C to stop.\n`);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { ConnectionClosedError, SeError, SeOptionError, SseFormatError } from "./errors.js";
+import {
+  ConnectionClosedError,
+  SeError,
+  type SeErrorCode,
+  SeOptionError,
+  SseFormatError,
+} from "./errors.js";
 
 describe("errors", () => {
   it("isInstance recognises the family", () => {
@@ -56,5 +62,14 @@ describe("errors", () => {
       message: 'Invalid option "topic": must be a string',
     });
     expect(new ConnectionClosedError().code).toBe("SE_ERR_CONNECTION_CLOSED");
+  });
+
+  it("has the codes other se packages throw with (e.g. @se/redis)", () => {
+    const codes: SeErrorCode[] = ["SE_ERR_REDIS_UNAVAILABLE", "SE_ERR_BACKPLANE_IN_USE"];
+    for (const code of codes) {
+      const error = new SeError(code, "x");
+      expect(error.code).toBe(code);
+      expect(SeError.isInstance(error)).toBe(true);
+    }
   });
 });

@@ -1,12 +1,25 @@
 const SE_ERROR_MARKER = Symbol.for("se.error");
 
-/** Stable codes carried by every {@link SeError}. */
+/**
+ * Stable codes carried by every {@link SeError}:
+ * - `SE_ERR_INVALID_FIELD`: a message field cannot be written to an event stream ({@link SseFormatError}).
+ * - `SE_ERR_UNSERIALIZABLE_DATA`: `data` could not be turned into text ({@link SseFormatError}).
+ * - `SE_ERR_INVALID_OPTION`: an option is not valid ({@link SeOptionError}).
+ * - `SE_ERR_CONNECTION_CLOSED`: a send on a stream that has ended ({@link ConnectionClosedError}).
+ * - `SE_ERR_HUB_CLOSED`: a send or connect on a closed hub.
+ * - `SE_ERR_REDIS_UNAVAILABLE`: Redis could not be reached; sends stay local (`@se/redis`'s
+ *   `RedisUnavailableError`, reported through the hub's `error` event, never thrown at senders).
+ * - `SE_ERR_BACKPLANE_IN_USE`: a backplane (or its history) was given to a second hub, or
+ *   reused after it was closed.
+ */
 export type SeErrorCode =
   | "SE_ERR_INVALID_FIELD"
   | "SE_ERR_UNSERIALIZABLE_DATA"
   | "SE_ERR_INVALID_OPTION"
   | "SE_ERR_CONNECTION_CLOSED"
-  | "SE_ERR_HUB_CLOSED";
+  | "SE_ERR_HUB_CLOSED"
+  | "SE_ERR_REDIS_UNAVAILABLE"
+  | "SE_ERR_BACKPLANE_IN_USE";
 
 /**
  * Base class of every error thrown by se. `code` is stable across versions;

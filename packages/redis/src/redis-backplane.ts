@@ -1,5 +1,5 @@
 import type { Backplane, BackplaneReceiver, Envelope } from "@se/core";
-import { SeError, type SeErrorCode, SeOptionError } from "@se/core";
+import { SeError, SeOptionError } from "@se/core";
 import type { Redis } from "ioredis";
 import { decodeEnvelope, encodeEnvelope } from "./envelope-codec.js";
 import { HybridClock } from "./hybrid-clock.js";
@@ -111,7 +111,7 @@ export class RedisBackplane implements Backplane {
   history(options: SharedHistoryOptions = {}): RedisReplayHistory {
     if (this.#history !== undefined) {
       throw new SeError(
-        "SE_ERR_BACKPLANE_IN_USE" as SeErrorCode,
+        "SE_ERR_BACKPLANE_IN_USE",
         "RedisBackplane.history() was already called: one history per backplane.",
       );
     }
@@ -130,7 +130,7 @@ export class RedisBackplane implements Backplane {
   start(receiver: BackplaneReceiver): Promise<void> {
     if (this.#receiver !== undefined || this.#closed) {
       throw new SeError(
-        "SE_ERR_BACKPLANE_IN_USE" as SeErrorCode,
+        "SE_ERR_BACKPLANE_IN_USE",
         "This RedisBackplane is already used by a hub (or closed): create one backplane per hub.",
       );
     }
@@ -185,6 +185,8 @@ export class RedisBackplane implements Backplane {
         this.#pending--;
         const failed = results?.find(([error]) => error)?.[0];
         if (failed) this.#published(history, failed);
+        // A stall (too many publishes waiting) ends without a reconnect: Redis answered.
+        else this.#recoverIfUp();
       },
       (error: unknown) => {
         this.#pending--;
@@ -257,7 +259,10 @@ export class RedisBackplane implements Backplane {
     this.#recoverIfUp();
   };
 
-  readonly #onError = (error: unknown): void => this.#fail("connection error", error);
+  readonly #onError = (error: unknown): void => {
+    // Closing a connection that is still connecting fails its commands: not an outage.
+    if (!this.#closed) this.#fail("connection error", error);
+  };
 
   readonly #onClose = (): void => {
     if (!this.#closed) this.#fail("connection lost");

@@ -176,7 +176,11 @@ export class RedisReplayHistory implements ReplayHistory {
   #xadd(fields: string[]): void {
     this.#pending++;
     this.client.xadd(this.key, "MAXLEN", "~", this.maxEvents, "*", ...fields).then(
-      () => this.#pending--,
+      () => {
+        this.#pending--;
+        // A stall (too many writes waiting) ends without a reconnect: Redis answered.
+        if (this.#ownsReporter && this.client.status === "ready") this.#reporter.recover();
+      },
       (error: unknown) => {
         this.#pending--;
         this.#lose("a history write failed; events are not kept for replay", error);
@@ -200,7 +204,9 @@ export class RedisReplayHistory implements ReplayHistory {
     if (this.#lost && !this.#closed) this.#markGap();
   };
 
-  readonly #onError = (error: unknown): void => this.#reporter.fail("connection error", error);
+  readonly #onError = (error: unknown): void => {
+    if (!this.#closed) this.#reporter.fail("connection error", error);
+  };
 
   readonly #onClose = (): void => {
     if (!this.#closed) this.#reporter.fail("connection lost");

@@ -1,4 +1,4 @@
-import { SeError, type SeErrorCode } from "@se/core";
+import { SeError } from "@se/core";
 
 /**
  * Redis could not be reached (or refused a command). Reported through the hub's `error`
@@ -7,7 +7,7 @@ import { SeError, type SeErrorCode } from "@se/core";
 export class RedisUnavailableError extends SeError {
   constructor(what: string, options?: { cause?: unknown }) {
     super(
-      "SE_ERR_REDIS_UNAVAILABLE" as SeErrorCode,
+      "SE_ERR_REDIS_UNAVAILABLE",
       `Redis is unavailable: ${what}. Events stay local to this instance (and are not kept for replay) until the connection is back; it reconnects by itself.`,
       options,
     );

@@ -90,6 +90,9 @@ describe.skipIf(!redisAvailable)("closing", () => {
     opened.push(hub);
     expect(() => backplane.history()).toThrow(/one history per backplane/);
     expect(() => new EventHub({ backplane })).toThrow(/one backplane per hub/);
+    const inUse = expect.objectContaining({ code: "SE_ERR_BACKPLANE_IN_USE" });
+    expect(() => backplane.history()).toThrow(inUse);
+    expect(() => new EventHub({ backplane })).toThrow(inUse);
     await hub.ready();
   });
 });

@@ -1,3 +1,4 @@
+import { Redis } from "ioredis";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { EventClient } from "./event-client.js";
 import { type Instance, startInstance } from "./instance.js";
@@ -23,7 +24,24 @@ describe.skipIf(!redisAvailable)("sends across instances through Redis", () => {
   }
 
   it("delivers direct, broadcast and topic sends from any instance exactly once", async () => {
-    const [a, b, c] = (await instances(3)) as [Instance, Instance, Instance];
+    // Three ways to connect: a URL, ioredis options, a client the app owns (the backplane
+    // opens the subscriber itself, from the URL/options or by duplicating the client).
+    const { hostname, port } = new URL(REDIS_URL);
+    const owned = new Redis(REDIS_URL);
+    opened.push({ close: () => owned.quit() });
+    const a = await startInstance({ url: REDIS_URL, prefix });
+    opened.push(a);
+    const b = await startInstance({
+      redis: { host: hostname, port: Number(port || 6379) },
+      prefix,
+    });
+    opened.push(b);
+    const c = await startInstance({ client: owned, prefix });
+    opened.push(c);
+    for (const instance of [a, b, c]) {
+      expect(instance.backplane.subscriber).toBeDefined();
+      expect(instance.backplane.subscriber).not.toBe(instance.backplane.client);
+    }
     const alice = await EventClient.open(`${a.url}?seid=alice&topics=news`);
     opened.push(alice);
     const bob = await EventClient.open(`${c.url}?seid=bob`);
@@ -84,5 +102,12 @@ describe.skipIf(!redisAvailable)("sends across instances through Redis", () => {
     a.hub.broadcast({ data: "this app" });
     await settle(alice, "alice", a, [a]);
     expect(withoutFences(alice.data)).toEqual(["this app"]);
+    expect(a.backplane.channel).toBe(`${prefix}events`);
+    // Every key either app wrote is under its own prefix.
+    const redis = new Redis(REDIS_URL);
+    opened.push({ close: () => redis.quit() });
+    const keys = await redis.keys(`${prefix}*`);
+    expect(keys.sort()).toEqual([`${prefix}history`, `${prefix}other:history`]);
+    expect(await redis.xlen(`${prefix}history`)).toBeGreaterThan(0);
   });
 });

@@ -1,11 +1,11 @@
-import { SE } from "@se/fastify";
-import Fastify, { type FastifyInstance } from "fastify";
+import { Redis } from "ioredis";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { RedisBackplane } from "../src/index.js";
 import { EventClient } from "./event-client.js";
+import { startInstance } from "./instance.js";
 import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from "./redis-test-env.js";
+import { settle, withoutFences } from "./settle.js";
 
-describe.skipIf(!redisAvailable)("two Fastify instances sharing Redis", () => {
+describe.skipIf(!redisAvailable)("Fastify apps sharing Redis", () => {
   const prefix = uniquePrefix();
   const opened: { close(): unknown }[] = [];
   afterEach(async () => {
@@ -13,51 +13,55 @@ describe.skipIf(!redisAvailable)("two Fastify instances sharing Redis", () => {
   });
   afterAll(() => deleteKeys(prefix));
 
-  async function app(): Promise<{ fastify: FastifyInstance; url: string }> {
-    const backplane = new RedisBackplane({ url: REDIS_URL, prefix });
-    const se = new SE({
-      backplane,
-      history: backplane.history(),
-      seidGenerator: (request) => (request.query as { seid?: string }).seid ?? "anonymous",
-    });
-    // The eventsource client keeps a spare socket open; don't wait for it on close.
-    const fastify = Fastify({ forceCloseConnections: true });
-    opened.push(fastify);
-    await fastify.register(se.plugin);
-    fastify.get("/events", (_request, reply) => {
-      reply.sse.open();
-    });
-    await fastify.listen({ port: 0, host: "127.0.0.1" });
-    await se.hub.ready();
-    const address = fastify.server.address();
-    if (address === null || typeof address === "string") throw new Error("no TCP address");
-    return { fastify, url: `http://127.0.0.1:${address.port}/events` };
-  }
-
-  it("reaches a client of one app from the other, and replays on the other app", async () => {
-    const one = await app();
-    const two = await app();
+  it("reaches a client of one app through the other's seed API, and replays there", async () => {
+    const one = await startInstance({ url: REDIS_URL, prefix });
+    opened.push(one);
+    const two = await startInstance({ url: REDIS_URL, prefix });
+    opened.push(two);
     const alice = await EventClient.open(`${one.url}?seid=alice`, { types: ["note"] });
     opened.push(alice);
 
     two.fastify.se.broadcast({ data: "to everyone" });
     two.fastify.se.sendEventBySeid("alice", "to alice", "note");
-    await alice.waitForData("to alice");
+    await alice.waitForData("to alice"); // remote sends take a trip through Redis
     one.fastify.se.send("alice", { data: "local" });
-    await alice.waitForData("local");
-    alice.close();
-
-    two.fastify.se.send("alice", { data: "missed" });
-    const back = await EventClient.open(`${two.url}?seid=alice`, {
-      lastEventId: alice.lastEventId,
-    });
-    opened.push(back);
-    await back.waitForData("missed");
-    expect(alice.received.map((event) => [event.type, event.data])).toEqual([
+    await settle(alice, "alice", one, [one, two]);
+    expect(
+      alice.received
+        .filter((event) => !event.data.startsWith("fence"))
+        .map((event) => [event.type, event.data]),
+    ).toEqual([
       ["message", "to everyone"],
       ["note", "to alice"],
       ["message", "local"],
     ]);
-    expect(back.data).toEqual(["missed"]);
+    alice.close();
+
+    two.fastify.se.send("alice", { data: "missed" });
+    one.fastify.se.broadcast({ data: "missed too" });
+    const back = await EventClient.open(`${two.url}?seid=alice`, {
+      lastEventId: alice.lastEventId,
+    });
+    opened.push(back);
+    await back.waitForData("missed too");
+    await settle(back, "alice", two, [one, two]);
+    expect(withoutFences(back.data)).toEqual(["missed", "missed too"]);
+  });
+
+  it("closes on fastify.close() the connections it opened, and no others", async () => {
+    const owned = new Redis(REDIS_URL);
+    opened.push({ close: () => owned.quit() });
+    const mine = await startInstance({ url: REDIS_URL, prefix });
+    const given = await startInstance({ client: owned, prefix });
+    const client = await EventClient.open(`${mine.url}?seid=alice`);
+    opened.push(client);
+    await mine.fastify.close();
+    await given.fastify.close();
+    expect(mine.backplane.client.status).toBe("end");
+    expect(mine.backplane.subscriber?.status).toBe("end");
+    expect(given.backplane.subscriber?.status).toBe("end"); // duplicated by the backplane
+    expect(owned.status).toBe("ready");
+    expect(await owned.ping()).toBe("PONG");
+    expect(await owned.pubsub("NUMSUB", `${prefix}events`)).toEqual([`${prefix}events`, 0]);
   });
 });

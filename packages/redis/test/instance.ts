@@ -1,52 +1,64 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { EventHub, type EventHubOptions } from "@se/core";
-import { openEventStream } from "@se/core/node";
+import { randomUUID } from "node:crypto";
+import type { EventHub } from "@se/core";
+import { SE, type SEOptions } from "@se/fastify";
+import Fastify, { type FastifyInstance } from "fastify";
 import { RedisBackplane, type RedisBackplaneOptions } from "../src/index.js";
 
-/** One app instance: a hub with a Redis backplane and shared history, on its own HTTP server. */
+/** One app instance: Fastify with `@se/fastify`, a Redis backplane and the shared history. */
 export interface Instance {
+  readonly fastify: FastifyInstance;
   readonly hub: EventHub;
   readonly backplane: RedisBackplane;
+  /** `http://127.0.0.1:<port>/events` */
   readonly url: string;
+  /** What the hub reported through its `error` event. */
   readonly errors: unknown[];
+  /** Lines Fastify logged at warn level or above, parsed. */
+  readonly logs: { level: number; msg: string }[];
   close(): Promise<void>;
 }
 
-/** Starts an instance on 127.0.0.1:0. `GET /events?seid=…&topics=a,b` opens a stream. */
+/**
+ * Starts an instance on 127.0.0.1:0. `GET /events?seid=…&topics=a,b` opens a stream for
+ * that seid (a random one without it), subscribed to those topics.
+ */
 export async function startInstance(
   options: RedisBackplaneOptions,
-  hubOptions: EventHubOptions = {},
+  seOptions: Omit<SEOptions, "backplane" | "history"> = {},
 ): Promise<Instance> {
   const backplane = new RedisBackplane(options);
-  const hub = new EventHub({
+  const se = new SE({
     heartbeatMs: false,
-    ...hubOptions,
+    ...seOptions,
     backplane,
     history: backplane.history(),
+    seidGenerator: (request) => (request.query as { seid?: string }).seid ?? randomUUID(),
   });
   const errors: unknown[] = [];
-  hub.on("error", (error) => errors.push(error));
-  const server: Server = createServer((req, res) => {
-    const query = new URL(req.url ?? "/", "http://localhost").searchParams;
-    const topics = query.get("topics");
-    openEventStream(hub, req, res, {
-      seid: query.get("seid") ?? undefined,
-      topics: topics ? topics.split(",") : [],
-    });
+  se.hub.on("error", (error) => errors.push(error));
+  const logs: Instance["logs"] = [];
+  const fastify = Fastify({
+    logger: { level: "warn", stream: { write: (line: string) => logs.push(JSON.parse(line)) } },
+    // The eventsource client keeps a spare socket open; don't wait for it on close.
+    forceCloseConnections: true,
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  await hub.ready();
-  const { port } = server.address() as AddressInfo;
+  await fastify.register(se.plugin);
+  fastify.get("/events", (request, reply) => {
+    reply.sse.open();
+    const topics = (request.query as { topics?: string }).topics;
+    for (const topic of topics ? topics.split(",") : []) reply.sse.subscribe(topic);
+  });
+  await fastify.listen({ port: 0, host: "127.0.0.1" });
+  await se.hub.ready();
+  const address = fastify.server.address();
+  if (address === null || typeof address === "string") throw new Error("no TCP address");
   return {
-    hub,
+    fastify,
+    hub: se.hub,
     backplane,
-    url: `http://127.0.0.1:${port}/events`,
+    url: `http://127.0.0.1:${address.port}/events`,
     errors,
-    async close() {
-      await hub.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    logs,
+    close: () => fastify.close(),
   };
 }

@@ -1,19 +1,44 @@
 import { SeError } from "@se/core";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { RedisUnavailableError } from "../src/index.js";
+import type { Redis } from "ioredis";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { RedisBackplane, RedisUnavailableError } from "../src/index.js";
 import { EventClient } from "./event-client.js";
-import { startInstance } from "./instance.js";
+import { type Instance, startInstance } from "./instance.js";
 import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from "./redis-test-env.js";
+import { settle, withoutFences } from "./settle.js";
 import { TcpProxy } from "./tcp-proxy.js";
 import { waitFor } from "./wait-for.js";
+
+/** Commands ioredis holds for a client: sent and unanswered, or queued while offline. */
+function queued(client: Redis | undefined): number {
+  const queues = client as unknown as {
+    commandQueue: { length: number };
+    offlineQueue: { length: number };
+  };
+  return queues.commandQueue.length + queues.offlineQueue.length;
+}
+
+/** What Fastify logged about Redis being unavailable. */
+function outageLogs(instance: Instance): unknown[] {
+  return instance.logs.filter((line) => line.msg === "se: event stream error");
+}
 
 describe.skipIf(!redisAvailable)("a Redis outage", () => {
   const prefix = uniquePrefix();
   const opened: { close(): unknown }[] = [];
+  const rejections: unknown[] = [];
+  const onRejection = (reason: unknown) => rejections.push(reason);
+  beforeAll(() => {
+    process.on("unhandledRejection", onRejection);
+  });
   afterEach(async () => {
     for (const item of opened.splice(0).reverse()) await item.close();
+    expect(rejections.splice(0), "unhandled rejections").toEqual([]);
   });
-  afterAll(() => deleteKeys(prefix));
+  afterAll(async () => {
+    process.off("unhandledRejection", onRejection);
+    await deleteKeys(prefix);
+  });
 
   it("keeps local sends working, reports once, and recovers", async () => {
     const proxy = await TcpProxy.start(REDIS_URL);
@@ -33,11 +58,14 @@ describe.skipIf(!redisAvailable)("a Redis outage", () => {
 
     await proxy.cut();
     await waitFor(() => !a.backplane.connected, "the backplane to notice the outage");
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < 1000; i++) {
       const delivery = a.hub.broadcast({ data: `local-${i}` });
       expect(delivery.local).toBe(1);
     }
-    await alice.waitForData("local-19");
+    await alice.waitForData("local-999");
+    // Nothing waits for Redis to come back: no offline queue, no unanswered command.
+    expect(queued(a.backplane.client)).toBe(0);
+    expect(queued(a.backplane.subscriber)).toBe(0);
     b.hub.send("alice", { data: "during" });
 
     await proxy.restore();
@@ -48,6 +76,7 @@ describe.skipIf(!redisAvailable)("a Redis outage", () => {
     await bob.waitForData("from-a");
 
     expect(a.errors).toHaveLength(1);
+    expect(outageLogs(a)).toHaveLength(1);
     const [error] = a.errors;
     expect(error).toBeInstanceOf(RedisUnavailableError);
     expect(SeError.isInstance(error) && error.code).toBe("SE_ERR_REDIS_UNAVAILABLE");
@@ -90,5 +119,69 @@ describe.skipIf(!redisAvailable)("a Redis outage", () => {
     b.hub.send("alice", { data: "remote" });
     await alice.waitForData("remote");
     expect(a.errors).toHaveLength(1);
+  });
+
+  it("bounds what waits for a stalled Redis, reports it once, and recovers", async () => {
+    const proxy = await TcpProxy.start(REDIS_URL);
+    opened.push(proxy);
+    const a = await startInstance({ url: proxy.url, prefix, maxPendingCommands: 20 });
+    opened.push(a);
+    const b = await startInstance({ url: REDIS_URL, prefix });
+    opened.push(b);
+    const alice = await EventClient.open(`${a.url}?seid=alice`);
+    opened.push(alice);
+    const bob = await EventClient.open(`${b.url}?seid=bob`, { types: ["se-reset"] });
+    opened.push(bob);
+    a.hub.broadcast({ data: "before" });
+    await bob.waitForData("before");
+    const beforeId = bob.lastEventId;
+
+    // Redis hangs: A's connection stays up, but nothing it sends is answered.
+    proxy.stall();
+    for (let i = 0; i < 200; i++) expect(a.hub.broadcast({ data: `stalled-${i}` }).local).toBe(1);
+    await alice.waitForData("stalled-199");
+    expect(a.backplane.connected).toBe(true);
+    expect(a.errors).toHaveLength(1);
+    expect(outageLogs(a)).toHaveLength(1);
+
+    proxy.resume();
+    await waitFor(() => queued(a.backplane.client) === 0, "Redis to answer what was waiting");
+    await settle(bob, "bob", b, [a, b]);
+    // The 20 publishes that were waiting went out; the other 180 stayed on A.
+    const reached = withoutFences(bob.data).filter((data) => data.startsWith("stalled-"));
+    expect(reached).toEqual(Array.from({ length: 20 }, (_, i) => `stalled-${i}`));
+    expect(a.errors).toHaveLength(1);
+
+    // The history knows it lost events: a client from before the stall is told to reset.
+    const back = await EventClient.open(`${b.url}?seid=bob`, {
+      lastEventId: beforeId,
+      types: ["se-reset"],
+    });
+    opened.push(back);
+    await waitFor(() => back.received.length > 0, "the reset event");
+    expect(back.received[0]?.type).toBe("se-reset");
+
+    // Redis answered again, so the next outage is reported again.
+    await proxy.cut();
+    await waitFor(() => a.errors.length === 2, "the next outage to be reported");
+    expect(a.errors[1]).toBeInstanceOf(RedisUnavailableError);
+  });
+
+  it("reconnects with ioredis' backoff unless given a retryStrategy", () => {
+    const backplane = new RedisBackplane({ url: REDIS_URL, prefix });
+    opened.push(backplane);
+    const retry = backplane.client.options.retryStrategy;
+    if (typeof retry !== "function") throw new Error("no retryStrategy");
+    const delays = [1, 3, 6, 20].map((times) => Number(retry(times)));
+    expect(delays[0]).toBeLessThan(delays[1] as number);
+    expect(delays[1]).toBeLessThan(delays[2] as number);
+    expect(delays[3]).toBeGreaterThanOrEqual(5000);
+    expect(delays[3]).toBeLessThanOrEqual(5200);
+
+    const mine = () => 123;
+    const custom = new RedisBackplane({ url: REDIS_URL, prefix, redis: { retryStrategy: mine } });
+    opened.push(custom);
+    expect(custom.client.options.retryStrategy).toBe(mine);
+    expect(custom.client.options.enableOfflineQueue).toBe(false);
   });
 });
