@@ -1,5 +1,5 @@
+import { waitFor } from "@se/test-support";
 import { Redis } from "ioredis";
-import { waitFor } from "./wait-for.js";
 
 /**
  * Listens on a backplane's pub/sub channel like one more instance would. Once it has seen a

@@ -1,17 +1,17 @@
 import { mkdirSync } from "node:fs";
 import { redisBackplane } from "@se/redis";
+import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from "@se/test-support";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ARTIFACTS, hasBrowser, launchChromium } from "./chromium.js";
 import { type DemoInstance, startDemo } from "./demo-instance.js";
-import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from "./redis-test-env.js";
 
 const WAIT = { timeout: 10_000 };
 
 // Without Chromium or Redis this is skipped; e2e.test.ts and the Redis env say why, and
 // SE_REQUIRE_BROWSER=1 / SE_REQUIRE_REDIS=1 turn those into failures.
 describe.runIf(hasBrowser && redisAvailable)("two demo instances in Chromium", () => {
-  const prefix = uniquePrefix();
+  const prefix = uniquePrefix("demo");
   const instances: DemoInstance[] = [];
   let browser: Browser;
 

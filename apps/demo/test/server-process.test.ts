@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { deleteKeys, REDIS_URL, redisAvailable, waitFor } from "@se/test-support";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { type DemoProcess, startProcess } from "./demo-process.js";
-import { deleteKeys, REDIS_URL, redisAvailable } from "./redis-test-env.js";
 import { StreamClient } from "./stream-client.js";
-import { waitFor } from "./wait-for.js";
 
 async function join(base: string, nick: string): Promise<string> {
   const response = await fetch(new URL("join", base), {

@@ -1,5 +1,4 @@
-import { EventSource } from "eventsource";
-import { waitFor } from "./wait-for.js";
+import { EventClient, waitFor } from "@se/test-support";
 
 /** One event as the `eventsource` client saw it; `text` is a chat or DM's text. */
 export interface Received {
@@ -11,48 +10,32 @@ export interface Received {
 
 const TYPES = ["chat", "dm", "presence", "progress", "se-reset", "shutdown"];
 
-/** A real `EventSource` (the `eventsource` package) on the demo's `/events?token=…`. */
+/** A real `EventSource` on the demo's `/events?token=…` that reads chat and DM texts. */
 export class StreamClient {
-  readonly received: Received[] = [];
-  readonly #source: EventSource;
+  readonly #client: EventClient;
 
-  private constructor(url: string, lastEventId: string | undefined) {
-    this.#source = new EventSource(url, {
-      fetch: (input, init) =>
-        fetch(input, {
-          ...init,
-          headers: { ...init.headers, ...(lastEventId ? { "Last-Event-ID": lastEventId } : {}) },
-        }),
-    });
-    for (const type of TYPES) {
-      this.#source.addEventListener(type, (event) => {
-        let text: string | undefined;
-        if (type === "chat" || type === "dm")
-          text = (JSON.parse(event.data) as { text: string }).text;
-        this.received.push({ type, id: event.lastEventId, text, data: event.data });
-      });
-    }
+  private constructor(client: EventClient) {
+    this.#client = client;
   }
 
   /** Opens a stream (with `Last-Event-ID` when given) and waits until it is open. */
   static async open(url: string, lastEventId?: string): Promise<StreamClient> {
-    const client = new StreamClient(url, lastEventId);
-    let open = false;
-    let failed: unknown;
-    client.#source.addEventListener("open", () => {
-      open = true;
-    });
-    client.#source.addEventListener("error", (error) => {
-      failed = error;
-    });
-    try {
-      await waitFor(() => open || failed !== undefined, `a stream to ${url}`);
-      if (!open) throw new Error(`EventSource to ${url} failed`, { cause: failed });
-    } catch (error) {
-      client.close();
-      throw error;
-    }
-    return client;
+    return new StreamClient(await EventClient.open(url, { lastEventId, types: TYPES }));
+  }
+
+  /** Every event of the demo's types, in order of arrival. */
+  get received(): Received[] {
+    return this.#client.received
+      .filter((event) => event.type !== "message")
+      .map(({ type, id, data }) => ({
+        type,
+        id,
+        data,
+        text:
+          type === "chat" || type === "dm"
+            ? (JSON.parse(data) as { text: string }).text
+            : undefined,
+      }));
   }
 
   /** Texts of the events of `type` (`chat` or `dm`), in order of arrival. */
@@ -71,6 +54,6 @@ export class StreamClient {
   }
 
   close(): void {
-    this.#source.close();
+    this.#client.close();
   }
 }

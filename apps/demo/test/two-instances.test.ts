@@ -1,14 +1,14 @@
 import { redisBackplane } from "@se/redis";
+import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from "@se/test-support";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ChannelWatcher } from "./channel-watcher.js";
 import { type DemoInstance, startDemo } from "./demo-instance.js";
-import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from "./redis-test-env.js";
 import { StreamClient } from "./stream-client.js";
 
 // Issue #5: "If REDIS_URL is set, two demo processes on two ports share one chat" — here as
 // two apps built as server.ts builds them with REDIS_URL set (same backplane and history).
 describe.skipIf(!redisAvailable)("two demo instances sharing Redis", () => {
-  const prefix = uniquePrefix();
+  const prefix = uniquePrefix("demo");
   const opened: { close(): unknown }[] = [];
   let a: DemoInstance;
   let b: DemoInstance;

@@ -1,10 +1,9 @@
 import { EventHub } from "@se/core";
+import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix, waitFor } from "@se/test-support";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { RedisBackplane, RedisReplayHistory } from "../src/index.js";
-import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from "./redis-test-env.js";
 import { TcpProxy } from "./tcp-proxy.js";
-import { waitFor } from "./wait-for.js";
 
 describe.skipIf(!redisAvailable)("closing", () => {
   const prefix = uniquePrefix();

@@ -1,8 +1,7 @@
+import { deleteKeys, EventClient, REDIS_URL, redisAvailable, uniquePrefix } from "@se/test-support";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { EventClient } from "./event-client.js";
 import { startInstance } from "./instance.js";
-import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from "./redis-test-env.js";
 import { settle, withoutFences } from "./settle.js";
 
 describe.skipIf(!redisAvailable)("Fastify apps sharing Redis", () => {

@@ -1,13 +1,18 @@
 import { SeError } from "@se/core";
+import {
+  deleteKeys,
+  EventClient,
+  REDIS_URL,
+  redisAvailable,
+  uniquePrefix,
+  waitFor,
+} from "@se/test-support";
 import type { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RedisBackplane, RedisUnavailableError } from "../src/index.js";
-import { EventClient } from "./event-client.js";
 import { type Instance, startInstance } from "./instance.js";
-import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from "./redis-test-env.js";
 import { settle, withoutFences } from "./settle.js";
 import { TcpProxy } from "./tcp-proxy.js";
-import { waitFor } from "./wait-for.js";
 
 /** Commands ioredis holds for a client: sent and unanswered, or queued while offline. */
 function queued(client: Redis | undefined): number {

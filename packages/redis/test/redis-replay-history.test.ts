@@ -1,8 +1,8 @@
 import type { HistoryEntry, Target } from "@se/core";
+import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from "@se/test-support";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { RedisReplayHistory } from "../src/index.js";
-import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from "./redis-test-env.js";
 
 const ALL: Target = { kind: "all" };
 

@@ -1,6 +1,5 @@
-import type { EventClient } from "./event-client.js";
+import { type EventClient, waitFor } from "@se/test-support";
 import type { Instance } from "./instance.js";
-import { waitFor } from "./wait-for.js";
 
 let fences = 0;
 

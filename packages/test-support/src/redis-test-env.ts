@@ -34,16 +34,17 @@ const unavailable = await probe();
 if (unavailable !== undefined) {
   if (REDIS_REQUIRED) throw new Error(`SE_REQUIRE_REDIS=1 but ${unavailable}`);
   console.warn(
-    `Skipping @se/redis tests against Redis: ${unavailable}. Set REDIS_URL or start Redis.`,
+    `SKIPPING the tests that need Redis: ${unavailable}. Set REDIS_URL or start Redis; ` +
+      "SE_REQUIRE_REDIS=1 makes this a failure.",
   );
 }
 
 /** False when no Redis is reachable (and SE_REQUIRE_REDIS is not set): the Redis suites skip. */
 export const redisAvailable = unavailable === undefined;
 
-/** A key prefix no other test run uses. */
-export function uniquePrefix(): string {
-  return `se-test:${randomUUID()}:`;
+/** A key prefix no other test run uses, e.g. `se-test:demo:<uuid>:` for scope `demo`. */
+export function uniquePrefix(scope?: string): string {
+  return `se-test:${scope ? `${scope}:` : ""}${randomUUID()}:`;
 }
 
 /** Deletes every key under `prefix` (SCAN, bounded), leaving everything else alone. */
