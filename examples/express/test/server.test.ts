@@ -1,4 +1,5 @@
 import type { AddressInfo } from "node:net";
+import { nextEvent, postJson } from "@se/test-support";
 import { EventSource } from "eventsource";
 import { afterEach, describe, expect, it } from "vitest";
 import { listen } from "../src/server.js";
@@ -18,19 +19,6 @@ async function start(): Promise<string> {
   return `http://127.0.0.1:${(running.server.address() as AddressInfo).port}`;
 }
 
-function nextEvent(source: EventSource, type: string): Promise<MessageEvent> {
-  return new Promise((resolve) =>
-    source.addEventListener(type, (event) => resolve(event as MessageEvent), { once: true }),
-  );
-}
-
-const post = (url: string, body: unknown) =>
-  fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-
 describe("Express example", () => {
   it("sends JSON to one seid and to a topic, through a real EventSource", async () => {
     const base = await start();
@@ -39,15 +27,17 @@ describe("Express example", () => {
     await nextEvent(source, "welcome");
 
     const direct = nextEvent(source, "message");
-    await post(`${base}/send/alice`, { text: "hi alice" });
+    await postJson(`${base}/send/alice`, { text: "hi alice" });
     expect(JSON.parse((await direct).data)).toEqual({ text: "hi alice" });
 
     const news = nextEvent(source, "message");
-    const delivery = await (await post(`${base}/broadcast?topic=news`, { headline: "x" })).json();
+    const delivery = await (
+      await postJson(`${base}/broadcast?topic=news`, { headline: "x" })
+    ).json();
     expect(delivery).toMatchObject({ local: 1 });
     expect(JSON.parse((await news).data)).toEqual({ headline: "x" });
 
-    const nobody = await (await post(`${base}/broadcast?topic=sports`, { score: 1 })).json();
+    const nobody = await (await postJson(`${base}/broadcast?topic=sports`, { score: 1 })).json();
     expect(nobody).toMatchObject({ local: 0 });
   });
 

@@ -1,3 +1,4 @@
+import { nextEvent, postJson } from "@se/test-support";
 import { EventSource } from "eventsource";
 import { afterEach, describe, expect, it } from "vitest";
 import { listen } from "../src/server.js";
@@ -15,12 +16,6 @@ afterEach(async () => {
 async function start(): Promise<string> {
   running = await listen(0, { heartbeatMs: false });
   return `http://127.0.0.1:${running.port}`;
-}
-
-function nextEvent(source: EventSource, type: string): Promise<MessageEvent> {
-  return new Promise((resolve) =>
-    source.addEventListener(type, (event) => resolve(event as MessageEvent), { once: true }),
-  );
 }
 
 function readerOf(response: Response): ReadableStreamDefaultReader<Uint8Array> {
@@ -41,13 +36,6 @@ async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, text: 
   return seen;
 }
 
-const post = (url: string, body: unknown) =>
-  fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-
 describe("Hono example (Web Response stream)", () => {
   it("answers with event-stream headers and streams to an EventSource", async () => {
     const base = await start();
@@ -57,11 +45,11 @@ describe("Hono example (Web Response stream)", () => {
     expect(JSON.parse(welcome.data)).toEqual({ seid: "alice" });
 
     const direct = nextEvent(source, "message");
-    await post(`${base}/send/alice`, { text: "hi alice" });
+    await postJson(`${base}/send/alice`, { text: "hi alice" });
     expect(JSON.parse((await direct).data)).toEqual({ text: "hi alice" });
 
     const news = nextEvent(source, "message");
-    await post(`${base}/broadcast?topic=news`, { headline: "x" });
+    await postJson(`${base}/broadcast?topic=news`, { headline: "x" });
     expect(JSON.parse((await news).data)).toEqual({ headline: "x" });
   });
 
@@ -87,7 +75,7 @@ describe("Hono example (Web Response stream)", () => {
     controller.abort();
     await expect.poll(() => running?.hub.clients.has("carol")).toBe(false);
 
-    await post(`${base}/send/carol`, { text: "missed" });
+    await postJson(`${base}/send/carol`, { text: "missed" });
 
     const again = await fetch(`${base}/events?seid=carol&lastEventId=${lastId}`);
     const replayReader = readerOf(again);

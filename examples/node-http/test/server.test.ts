@@ -1,4 +1,5 @@
 import type { AddressInfo } from "node:net";
+import { nextEvent } from "@se/test-support";
 import { EventSource } from "eventsource";
 import { afterEach, describe, expect, it } from "vitest";
 import { createEventServer, type EventServer } from "../src/server.js";
@@ -16,12 +17,6 @@ async function start(): Promise<string> {
   app = createEventServer({ heartbeatMs: false });
   await new Promise<void>((resolve) => app?.server.listen(0, "127.0.0.1", resolve));
   return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-}
-
-function nextEvent(source: EventSource, type: string): Promise<MessageEvent> {
-  return new Promise((resolve) =>
-    source.addEventListener(type, (event) => resolve(event as MessageEvent), { once: true }),
-  );
 }
 
 describe("node:http example", () => {

@@ -1,4 +1,5 @@
 export { EventClient, type Received } from "./event-client.js";
+export { nextEvent, postJson } from "./event-source-kit.js";
 export {
   deleteKeys,
   REDIS_REQUIRED,
