@@ -1,8 +1,15 @@
 /**
  * Encoder cost in ns per event, in its own process: se's `formatEvent` against a bare template
  * string and the peers' serializers that can be imported. Variants run interleaved, rep by rep.
- * Output strings may be V8 ropes; every variant is measured the same way (building the frame,
- * not writing it).
+ *
+ * What is timed: building the frame **and flattening it**. A template literal (and most
+ * encoders) returns a V8 rope (cons string) whose text is only copied into one piece when
+ * something reads it; a socket write always does, so a frame is not ready to go out before
+ * that. Every variant's result is flattened the same way (reading one character of it makes V8
+ * flatten it in place); a variant that already returns a flat string pays only the read. The
+ * `-rope` shape keeps the earlier measure (only `.length` of the result, never flattened) as a
+ * diagnostic. Each variant runs in its own copy of the timing loop, so one variant's type
+ * feedback and inlining never shape another's machine code.
  */
 import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
@@ -65,29 +72,51 @@ function inputs(multiLine: boolean): string[] {
   return list;
 }
 
-function measure(encode: Encode, data: string[], iterations: number): number {
-  let bytes = 0;
-  const start = performance.now();
-  for (let i = 0; i < iterations; i++) bytes += encode(data[i & 63] as string).length;
-  const ns = ((performance.now() - start) * 1e6) / iterations;
-  if (bytes === 0) throw new Error("nothing encoded");
-  return ns;
+type Measure = (encode: Encode, data: string[], iterations: number) => number;
+
+/** What each iteration does with the frame `f`; the sum is checked so nothing is dead code. */
+const CONSUME = {
+  flat: "const f = encode(data[i & 63]); sum += f.charCodeAt(f.length - 3);",
+  rope: "sum += encode(data[i & 63]).length;",
+} as const;
+
+/**
+ * A fresh timing loop. Built from source so that each variant gets its own function (with its
+ * own feedback and optimized code); closures from one literal would share them.
+ */
+function timingLoop(consume: keyof typeof CONSUME): Measure {
+  const source = `return function measure(encode, data, iterations) {
+    let sum = 0;
+    const start = performance.now();
+    for (let i = 0; i < iterations; i++) { ${CONSUME[consume]} }
+    const ns = ((performance.now() - start) * 1e6) / iterations;
+    if (sum === 0) throw new Error("nothing encoded");
+    return ns;
+  };`;
+  return new Function("performance", source)(performance) as Measure;
 }
+
+/** The shapes measured: data with or without line breaks, frame flattened or left a rope. */
+export const ENCODER_SHAPES = ["single-line", "multi-line", "single-line-rope"] as const;
 
 export function runEncoderBench(job: EncoderJob): EncoderResult {
   const encoders = variants();
   const result: EncoderResult = {};
-  for (const shape of ["single-line", "multi-line"] as const) {
-    const data = inputs(shape === "multi-line");
+  for (const shape of ENCODER_SHAPES) {
+    const multiLine = shape === "multi-line";
+    const data = inputs(multiLine);
     const samples: Record<string, number[]> = {};
+    const loops: Record<string, Measure> = {};
     for (const [name, encode] of Object.entries(encoders)) {
-      if (shape === "single-line" && name === "template+split") continue;
-      if (shape === "multi-line" && (name === "template" || name === "template+check")) continue;
+      if (!multiLine && name === "template+split") continue;
+      if (multiLine && (name === "template" || name === "template+check")) continue;
       samples[name] = [];
-      measure(encode, data, job.iterations); // warm-up
+      loops[name] = timingLoop(shape === "single-line-rope" ? "rope" : "flat");
+      loops[name](encode, data, job.iterations); // warm-up
     }
     for (let rep = 0; rep < job.reps; rep++) {
       for (const name of Object.keys(samples)) {
+        const measure = loops[name] as Measure;
         samples[name]?.push(measure(encoders[name] as Encode, data, job.iterations));
       }
     }

@@ -14,10 +14,15 @@ export const IMPLEMENTATIONS = [
 ] as const;
 export type ImplName = (typeof IMPLEMENTATIONS)[number];
 
+/** `se-core` with a Redis backplane and history (127.0.0.1:6379): run by the redis scenario only. */
+export const REDIS_IMPL = "se-core+redis";
+/** Anything a benchmark server process can run. */
+export type ServerName = ImplName | typeof REDIS_IMPL;
+
 export const PEERS: readonly ImplName[] = ["fastify-sse-v2", "@fastify/sse", "better-sse"];
 export const OURS: readonly ImplName[] = ["se-core", "se-fastify"];
 
-const FILES: Record<ImplName, string> = {
+const FILES: Record<ServerName, string> = {
   raw: "raw",
   "fastify-raw": "fastify-raw",
   "se-core": "se-core",
@@ -25,21 +30,28 @@ const FILES: Record<ImplName, string> = {
   "fastify-sse-v2": "fastify-sse-v2",
   "@fastify/sse": "fastify-sse",
   "better-sse": "better-sse",
+  [REDIS_IMPL]: "se-core-redis",
 };
 
-export function loadImpl(name: ImplName): Promise<{ start(): Promise<BenchServer> }> {
+export function loadImpl(
+  name: ServerName,
+): Promise<{ start(args: string[]): Promise<BenchServer> }> {
   return import(`./impls/${FILES[name]}.ts`);
 }
 
 /** Why an implementation cannot run here (its package is not built), or undefined. */
-export function unavailable(name: ImplName): string | undefined {
+export function unavailable(name: ServerName): string | undefined {
   const dist = (pkg: string) =>
     fileURLToPath(new URL(`../../../packages/${pkg}/dist/index.js`, import.meta.url));
-  if ((name === "se-core" || name === "se-fastify") && !existsSync(dist("core"))) {
+  const ours = name === "se-core" || name === "se-fastify" || name === REDIS_IMPL;
+  if (ours && !existsSync(dist("core"))) {
     return "packages/core/dist missing: run `pnpm build`";
   }
   if (name === "se-fastify" && !existsSync(dist("fastify"))) {
     return "packages/fastify/dist missing: run `pnpm build` (included automatically once built)";
+  }
+  if (name === REDIS_IMPL && !existsSync(dist("redis"))) {
+    return "packages/redis/dist missing: run `pnpm build`";
   }
   return undefined;
 }

@@ -15,10 +15,17 @@ export interface LoadRound {
   mode: BroadcastMode;
   /** Warm-up rounds are verified but not reported. */
   warmup?: boolean;
+  /** Events carry their send time; the round reports delivery latency percentiles. */
+  stamp?: boolean;
+  /** Timer delay between events in `timed` mode, in ms. @default 0 (one per timer tick) */
+  gapMs?: number;
 }
 
 export interface LoadJob {
+  /** Where the clients connect (and `/stats` is read). */
   port: number;
+  /** Where broadcasts are requested. @default port */
+  controlPort?: number;
   clients: number;
   /** Extra clients that stop reading after the head. */
   stalled: number;
@@ -45,6 +52,8 @@ export interface RoundResult {
   before?: ServerStats;
   after?: ServerStats;
   stalledClosed?: number;
+  /** Send → receive delay over every (client, event) of a `stamp` round, in ms. */
+  latencyMs?: { p50: number; p99: number; samples: number };
 }
 
 export interface LoadResult {
@@ -105,18 +114,22 @@ async function runRound(
     abort = reject;
   });
   for (const client of readers) {
-    client.expect(round.m, () => {
-      if (--pending === 0) finish();
-    });
+    client.expect(
+      round.m,
+      () => {
+        if (--pending === 0) finish();
+      },
+      round.stamp === true,
+    );
     client.onClose = () =>
       abort(new Error(`a reading client was disconnected after ${client.count} events`));
   }
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const sent = call(
-    job.port,
+    job.controlPort ?? job.port,
     "POST",
-    `/broadcast?m=${round.m}&s=${round.s}&mode=${round.mode}`,
+    `/broadcast?m=${round.m}&s=${round.s}&mode=${round.mode}${round.stamp ? "&stamp=1" : ""}${round.gapMs ? `&gap=${round.gapMs}` : ""}`,
     job.timeoutMs,
   );
   sent.catch(() => {});
@@ -145,6 +158,8 @@ async function runRound(
     if (client.errors > 0)
       problems.push(`a client saw ${client.errors} bad events: ${client.firstError}`);
     if (client.closed) problems.push("a reading client was disconnected");
+    if (round.stamp && client.latencies.length !== client.count)
+      problems.push(`a client got ${client.count - client.latencies.length} events without a time`);
     if (problems.length > 5) break;
   }
   const after = job.peak ? await stats(job.port, true) : undefined;
@@ -164,7 +179,14 @@ async function runRound(
     ...(job.peak && after
       ? { before, after, stalledClosed: readers.length + stalled.length - after.clients }
       : {}),
+    ...(round.stamp ? { latencyMs: percentiles(readers.flatMap((c) => c.latencies)) } : {}),
   };
+}
+
+function percentiles(samples: number[]): { p50: number; p99: number; samples: number } {
+  const sorted = Float64Array.from(samples).sort();
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { p50: at(0.5) ?? Number.NaN, p99: at(0.99) ?? Number.NaN, samples: sorted.length };
 }
 
 async function run(job: LoadJob): Promise<LoadResult> {

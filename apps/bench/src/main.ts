@@ -163,9 +163,15 @@ async function main(): Promise<void> {
     quick,
     reps,
     versions: Object.fromEntries(
-      ["fastify", "fastify-sse-v2", "@fastify/sse", "better-sse", "@se/core", "@se/fastify"].map(
-        (n) => [n, version(n)],
-      ),
+      [
+        "fastify",
+        "fastify-sse-v2",
+        "@fastify/sse",
+        "better-sse",
+        "@se/core",
+        "@se/fastify",
+        "@se/redis",
+      ].map((n) => [n, version(n)]),
     ),
     scenarios: [],
     targets: [],

@@ -2,104 +2,21 @@
  * The scenarios. Each forks a fresh server per (implementation, rep), interleaved rep by rep
  * (A B C A B C …), and a separate load-generator process that verifies delivery.
  */
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { forkScript, message, stop } from "./children.js";
 import type { EncoderJob, EncoderResult } from "./encoder-bench.js";
-import { type ImplName, unavailable } from "./implementations.js";
-import type { LoadJob, LoadResult, RoundResult } from "./loadgen.js";
-import type { ScenarioResult, Series } from "./results.js";
-
-export interface RunOptions {
-  quick: boolean;
-  reps: number;
-  impls: readonly ImplName[];
-  log: (line: string) => void;
-}
-
-export interface ScenarioDef {
-  id: string;
-  title: string;
-  run(options: RunOptions): Promise<ScenarioResult>;
-}
+import type { LoadJob } from "./loadgen.js";
+import { redis } from "./redis-scenario.js";
+import type { Series } from "./results.js";
+import {
+  describeFailure,
+  interleave,
+  record,
+  type ScenarioDef,
+  series,
+  withServer,
+} from "./scenario-kit.js";
 
 const MB = 1024 * 1024;
-
-function series(
-  key: string,
-  label: string,
-  unit: string,
-  better: Series["better"],
-  reference = "raw",
-): Series {
-  return { key, label, unit, better, reference, values: {}, failed: {}, skipped: {} };
-}
-
-function record(target: Series, impl: string, value: number): void {
-  const values = target.values[impl] ?? [];
-  values.push(value);
-  target.values[impl] = values;
-}
-
-/** Runs one load job against a fresh server of `impl`; both processes are stopped afterwards. */
-async function withServer(
-  impl: ImplName,
-  job: Omit<LoadJob, "port">,
-  budgetMs: number,
-): Promise<LoadResult> {
-  const extra = process.env.BENCH_SERVER_ARGS?.split(" ").filter(Boolean) ?? [];
-  const server = forkScript("./server.ts", [impl], ["--expose-gc", ...extra]);
-  const load = forkScript("./loadgen.ts", []);
-  try {
-    const { port } = await message<{ port: number }>(server, "ready", 30_000, `${impl} server`);
-    await message(load, "ready", 30_000, "load generator");
-    load.child.send({ ...job, port });
-    const { result } = await message<{ result: LoadResult }>(
-      load,
-      "result",
-      budgetMs,
-      "load generator",
-    );
-    return result;
-  } finally {
-    await Promise.all([stop(load), stop(server)]);
-  }
-}
-
-function describeFailure(round: RoundResult | undefined, fallback: string): string {
-  if (!round) return fallback;
-  return [...new Set(round.problems)].slice(0, 3).join("; ");
-}
-
-/** Every (rep, impl) pair, interleaved; `each` records values, a thrown error marks the impl FAILED. */
-async function interleave(
-  options: RunOptions,
-  all: Series[],
-  label: string,
-  each: (impl: ImplName, rep: number) => Promise<void>,
-): Promise<void> {
-  const runnable = options.impls.filter((impl) => {
-    const reason = unavailable(impl);
-    if (reason) for (const s of all) s.skipped[impl] = reason;
-    return reason === undefined;
-  });
-  for (let rep = 0; rep < options.reps; rep++) {
-    for (const impl of runnable) {
-      if (all[0]?.failed[impl] !== undefined) continue;
-      const t0 = Date.now();
-      try {
-        await each(impl, rep);
-        options.log(
-          `  ${label} rep ${rep + 1}/${options.reps} ${impl}: ok (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
-        );
-      } catch (error) {
-        const reason = (error as Error).message.split("\n")[0] ?? "failed";
-        for (const s of all) s.failed[impl] = reason;
-        options.log(`  ${label} rep ${rep + 1}/${options.reps} ${impl}: FAILED — ${reason}`);
-      }
-    }
-  }
-}
 
 interface ThroughputShape {
   clients: number;
@@ -278,14 +195,20 @@ const encoder: ScenarioDef = {
     } finally {
       await stop(forked);
     }
+    const labels: Record<string, string> = {
+      "single-line": "single-line data, 100 bytes, frame built and flattened",
+      "multi-line": "multi-line data, 100 bytes, frame built and flattened",
+      "single-line-rope":
+        "single-line data, 100 bytes, frame left as a rope (diagnostic: the earlier measure)",
+    };
     const all: Series[] = [];
     for (const [shape, samples] of Object.entries(result)) {
       const s = series(
         shape,
-        `${shape} data, 100 bytes`,
+        labels[shape] ?? shape,
         "ns/event",
         "lower",
-        shape === "single-line" ? "template" : "template+split",
+        shape === "multi-line" ? "template+split" : "template",
       );
       s.values = samples;
       s.skipped["@fastify/sse"] = "its formatter is private (not exported)";
@@ -297,38 +220,9 @@ const encoder: ScenarioDef = {
       params: { ...job },
       series: all,
       notes: [
-        "template = `data: ` + data + `\\n\\n` as one template literal; template+split = the same with a CR/LF/CRLF replace. better-sse JSON-encodes strings (its default serializer), so multi-line data becomes one line.",
+        "template = `data: ` + data + `\\n\\n` as one template literal; template+check = the same behind the CR/LF check every correct encoder needs; template+split = the same with a CR/LF/CRLF replace. better-sse JSON-encodes strings (its default serializer), so multi-line data becomes one line.",
+        "Flattened: each frame is read once (one character), which makes V8 copy a rope into one flat string, as the socket write that follows would; an encoder that already returns a flat string pays only the read. Rope: only `.length` of the result is read, so the frame's text is never assembled. Each variant runs in its own copy of the timing loop.",
       ],
-    };
-  },
-};
-
-/**
- * Cross-instance delivery through Redis (127.0.0.1:6379). HOOK: `@se/redis` has no built
- * dist yet (and `@se/redis` was taken out of this package's dependencies so the root
- * `turbo run build --filter=@se/bench...` does not build an empty package). Once
- * `packages/redis/dist/index.js` exists: add `"@se/redis": "workspace:^"` back, start two se-core
- * servers sharing a Redis backplane on 127.0.0.1:6379, connect clients to the second, broadcast
- * on the first with a send timestamp in `data`, and report latency p50/p99 and events/s.
- */
-const redis: ScenarioDef = {
-  id: "redis",
-  title: "Cross-instance delivery through Redis",
-  async run() {
-    const built = existsSync(
-      fileURLToPath(new URL("../../../packages/redis/dist/index.js", import.meta.url)),
-    );
-    const latency = series("latencyP50", "publish → receive latency p50", "ms", "lower", "se-core");
-    const note = built
-      ? "packages/redis/dist exists but this scenario is still a hook: implement runRedis in apps/bench/src/scenarios.ts."
-      : "SKIPPED: @se/redis is not built yet (packages/redis/dist missing). Hook left in apps/bench/src/scenarios.ts.";
-    latency.skipped["se-core+redis"] = note;
-    return {
-      id: "redis",
-      title: "Cross-instance delivery through Redis",
-      params: {},
-      series: [latency],
-      notes: [note],
     };
   },
 };

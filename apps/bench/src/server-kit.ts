@@ -4,6 +4,7 @@
  * implementation only supplies "open a stream" and "send one event to every client".
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { performance } from "node:perf_hooks";
 import { writeHeapSnapshot } from "node:v8";
 
 /** One event to every connected client, as the implementation does it idiomatically. */
@@ -24,8 +25,12 @@ export interface BroadcastRequest {
   m: number;
   /** Bytes of `data` per event. */
   s: number;
-  /** `burst`: all events in one synchronous loop; `paced`: one per macrotask (`setImmediate`); `timed`: one per timer tick (`setTimeout(0)`, ≈ 1 ms). */
+  /** `burst`: all events in one synchronous loop; `paced`: one per macrotask (`setImmediate`); `timed`: one per timer tick (`setTimeout(gapMs)`, ≈ 1 ms for 0). */
   mode: BroadcastMode;
+  /** Timer delay between events in `timed` mode, in ms. */
+  gapMs: number;
+  /** Put the send time after the sequence number (the redis scenario's latency). */
+  stamp: boolean;
 }
 
 export const STREAM_HEADERS = {
@@ -40,10 +45,13 @@ export function parseBroadcast(url: string): BroadcastRequest {
   const s = Number(query.get("s") ?? "100");
   const given = query.get("mode");
   const mode = given === "paced" || given === "timed" ? given : "burst";
-  if (!Number.isSafeInteger(m) || m < 1 || !Number.isSafeInteger(s) || s < 8) {
+  const stamp = query.get("stamp") === "1";
+  const gapMs = Number(query.get("gap") ?? "0");
+  const sizeOk = Number.isSafeInteger(s) && s >= (stamp ? 32 : 8);
+  if (!Number.isSafeInteger(m) || m < 1 || !sizeOk || !(gapMs >= 0 && gapMs <= 1000)) {
     throw new Error(`bad broadcast request ${url}`);
   }
-  return { m, s, mode };
+  return { m, s, mode, stamp, gapMs };
 }
 
 /**
@@ -55,18 +63,30 @@ export function payload(seq: number, size: number, padding: string): string {
   return head + padding.slice(0, Math.max(0, size - head.length));
 }
 
+/**
+ * {@link payload} with the send time after the sequence number: `seq:µs:xxx…`, µs being
+ * `performance.timeOrigin + performance.now()` in whole microseconds, a wall clock that
+ * processes on one machine share.
+ */
+export function stampedPayload(seq: number, size: number, padding: string): string {
+  const sentUs = Math.round((performance.timeOrigin + performance.now()) * 1000);
+  const head = `${seq}:${sentUs}:`;
+  return head + padding.slice(0, Math.max(0, size - head.length));
+}
+
 /** Runs one broadcast request; resolves when every event was handed to the library. */
 export function runBroadcast(request: BroadcastRequest, send: SendToAll): Promise<void> {
   const padding = "x".repeat(request.s);
+  const make = request.stamp ? stampedPayload : payload;
   if (request.mode === "burst") {
-    for (let seq = 0; seq < request.m; seq++) send(payload(seq, request.s, padding));
+    for (let seq = 0; seq < request.m; seq++) send(make(seq, request.s, padding));
     return Promise.resolve();
   }
   return new Promise((resolve, reject) => {
     let seq = 0;
     const step = (): void => {
       try {
-        send(payload(seq, request.s, padding));
+        send(make(seq, request.s, padding));
       } catch (error) {
         reject(error);
         return;
@@ -74,7 +94,7 @@ export function runBroadcast(request: BroadcastRequest, send: SendToAll): Promis
       seq++;
       if (seq >= request.m) resolve();
       else if (request.mode === "paced") setImmediate(step);
-      else setTimeout(step, 0);
+      else setTimeout(step, request.gapMs);
     };
     setImmediate(step);
   });

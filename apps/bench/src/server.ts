@@ -1,11 +1,11 @@
 /**
- * One benchmark server in its own process: `server.ts <implementation>`. Reports its port to
+ * One benchmark server in its own process: `server.ts <implementation> [args…]`. Reports its port to
  * the parent over IPC and exits when the parent goes away.
  */
-import { IMPLEMENTATIONS, type ImplName, loadImpl } from "./implementations.js";
+import { IMPLEMENTATIONS, loadImpl, REDIS_IMPL, type ServerName } from "./implementations.js";
 
-const name = process.argv[2] as ImplName;
-if (!IMPLEMENTATIONS.includes(name)) {
+const name = process.argv[2] as ServerName;
+if (name !== REDIS_IMPL && !IMPLEMENTATIONS.includes(name)) {
   console.error(`unknown implementation ${name}`);
   process.exit(2);
 }
@@ -17,5 +17,5 @@ process.removeAllListeners("warning");
 process.on("warning", () => {});
 
 const impl = await loadImpl(name);
-const server = await impl.start();
+const server = await impl.start(process.argv.slice(3));
 process.send?.({ type: "ready", port: server.port });

@@ -4,6 +4,7 @@
  * number (see `payload()`); the client checks they arrive in order, each exactly once.
  */
 import { connect, type Socket } from "node:net";
+import { performance } from "node:perf_hooks";
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -41,6 +42,7 @@ export class SseClient {
   closed = false;
   #target = Number.POSITIVE_INFINITY;
   #onTarget: (() => void) | undefined;
+  #latencies: number[] | undefined;
   #head: Buffer | null = Buffer.alloc(0);
   #chunked = false;
   #chunk = Chunk.Size;
@@ -82,13 +84,22 @@ export class SseClient {
     });
   }
 
-  /** Starts a round: counts from zero and calls `done` once `target` events arrived. */
-  expect(target: number, done: () => void): void {
+  /**
+   * Starts a round: counts from zero and calls `done` once `target` events arrived. With
+   * `latency`, events carry their send time (`seq:µs:…`) and the delay of each is recorded.
+   */
+  expect(target: number, done: () => void, latency = false): void {
     this.count = 0;
     this.errors = 0;
     this.firstError = undefined;
     this.#target = target;
     this.#onTarget = done;
+    this.#latencies = latency ? [] : undefined;
+  }
+
+  /** Send → receive delay of each event of a `latency` round, in ms. */
+  get latencies(): readonly number[] {
+    return this.#latencies ?? [];
   }
 
   close(): void {
@@ -208,6 +219,15 @@ export class SseClient {
       if (byte < ZERO || byte > NINE) break;
       seq = seq * 10 + (byte - ZERO);
       digits++;
+    }
+    if (this.#latencies !== undefined && buffer[pos - 1] === COLON) {
+      let sentUs = 0;
+      for (;;) {
+        const byte = buffer[pos++] as number;
+        if (byte < ZERO || byte > NINE) break;
+        sentUs = sentUs * 10 + (byte - ZERO);
+      }
+      this.#latencies.push(performance.timeOrigin + performance.now() - sentUs / 1000);
     }
     if (digits === 0 || seq !== this.count) {
       this.errors++;

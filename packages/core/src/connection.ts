@@ -2,6 +2,7 @@ import { ConnectionClosedError } from "./errors.js";
 import type { EventSink } from "./event-sink.js";
 import type { FlushScheduler } from "./flush-scheduler.js";
 import type { EventMessage } from "./format-event.js";
+import { FrameQueue } from "./frame-queue.js";
 import type { HubCounters } from "./hub-stats.js";
 import { utf8Length } from "./utf8-length.js";
 
@@ -50,10 +51,8 @@ export class Connection {
   readonly #owner: ConnectionOwner;
   #pending = "";
   #blocked = false;
-  #queue: string[] = [];
-  #queueSizes: number[] = [];
-  #queueHead = 0;
-  #queueBytes = 0;
+  /** Only while the client is behind. */
+  #queue: FrameQueue | undefined;
   #held: Array<string | undefined> | null = null;
   #closed = false;
   #closeReason: CloseReason | undefined;
@@ -103,7 +102,7 @@ export class Connection {
 
   /** Bytes waiting for a slow client (0 when the client keeps up). */
   get queuedBytes(): number {
-    return this.#queueBytes;
+    return this.#queue?.bytes ?? 0;
   }
 
   /**
@@ -251,71 +250,63 @@ export class Connection {
   #flushAll(): void {
     if (this.#held !== null) this.releaseHeld(() => EMPTY);
     this.flush();
-    if (this.#blocked && this.#queue.length > this.#queueHead) {
+    if (this.#blocked && this.#queue !== undefined && this.#queue.length > 0) {
       // The client is slow but we are ending: hand what is left to the sink, which flushes it.
-      this.#sink.write(this.#queue.slice(this.#queueHead).join(""));
+      this.#sink.write(this.#queue.rest());
       this.#clearQueue();
     }
   }
 
   #enqueue(frame: string): void {
     const size = utf8Length(frame);
-    this.#queue.push(frame);
-    this.#queueSizes.push(size);
-    this.#queueBytes += size;
+    this.#queue ??= new FrameQueue();
+    this.#queue.push(frame, size);
     this.#owner.counters.bytesQueued += size;
-    if (this.#queueBytes > this.#owner.maxQueueBytes) this.#overflow();
+    if (this.#queue.bytes > this.#owner.maxQueueBytes) this.#overflow(this.#queue);
   }
 
-  #overflow(): void {
+  #overflow(queue: FrameQueue): void {
     const counters = this.#owner.counters;
     if (this.#owner.slowClientPolicy === "disconnect") {
       counters.slowClientsDisconnected++;
-      counters.eventsDropped += this.#queue.length - this.#queueHead;
+      counters.eventsDropped += queue.length;
       this.#sink.destroy();
       this.#terminate("slow-client");
       return;
     }
-    while (this.#queueBytes > this.#owner.maxQueueBytes && this.#queueHead < this.#queue.length) {
-      this.#shiftQueue();
+    while (queue.bytes > this.#owner.maxQueueBytes && queue.length > 0) {
+      this.#shiftQueue(queue);
       counters.eventsDropped++;
     }
   }
 
-  #shiftQueue(): string {
-    const frame = this.#queue[this.#queueHead] as string;
-    const size = this.#queueSizes[this.#queueHead] as number;
-    this.#queue[this.#queueHead] = "";
-    this.#queueHead++;
-    this.#queueBytes -= size;
-    this.#owner.counters.bytesQueued -= size;
-    if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#queueHead);
-      this.#queueSizes = this.#queueSizes.slice(this.#queueHead);
-      this.#queueHead = 0;
-    }
+  #shiftQueue(queue: FrameQueue): string {
+    const before = queue.bytes;
+    const frame = queue.shift();
+    this.#owner.counters.bytesQueued -= before - queue.bytes;
     return frame;
   }
 
   #clearQueue(): void {
-    this.#owner.counters.bytesQueued -= this.#queueBytes;
-    this.#queue = [];
-    this.#queueSizes = [];
-    this.#queueHead = 0;
-    this.#queueBytes = 0;
+    if (this.#queue === undefined) return;
+    this.#owner.counters.bytesQueued -= this.#queue.bytes;
+    this.#queue = undefined;
   }
 
   #onDrain(): void {
     if (this.#closed || !this.#blocked) return;
     this.#blocked = false;
-    while (!this.#blocked && this.#queueHead < this.#queue.length) {
+    // Re-read the queue after each write: a write may end the connection, which drops it.
+    let queue = this.#queue;
+    while (!this.#blocked && queue !== undefined && queue.length > 0) {
       let chunk = "";
-      while (chunk.length < DRAIN_CHUNK && this.#queueHead < this.#queue.length) {
-        chunk += this.#shiftQueue();
+      while (chunk.length < DRAIN_CHUNK && queue.length > 0) {
+        chunk += this.#shiftQueue(queue);
       }
       if (!this.#sink.write(chunk)) this.#blocked = true;
+      queue = this.#queue;
     }
-    if (this.#queueHead === this.#queue.length) this.#clearQueue();
+    if (queue !== undefined && queue.length === 0) this.#clearQueue();
     if (!this.#blocked) this.#wakeDrainWaiters();
   }
 

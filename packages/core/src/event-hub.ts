@@ -9,6 +9,7 @@ import {
 import { SeError, SeOptionError, SseFormatError } from "./errors.js";
 import { createIdGenerator } from "./event-ids.js";
 import type { EventSink } from "./event-sink.js";
+import { flattenString } from "./flatten-string.js";
 import { FlushScheduler } from "./flush-scheduler.js";
 import {
   checkId,
@@ -208,6 +209,8 @@ export class EventHub {
     if (this.#closed) throw new SeError("SE_ERR_HUB_CLOSED", "Cannot connect: the hub is closed.");
     const seid = options.seid ?? this.#seidGenerator();
     checkName("seid", seid);
+    // Kept as long as the connection: store it flat, not as the rope a generator may build.
+    flattenString(seid);
     const topics = options.topics === undefined ? undefined : [...options.topics];
     if (topics) for (const topic of topics) checkName("topic", topic);
     const lastEventId = options.lastEventId ?? undefined;

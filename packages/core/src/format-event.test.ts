@@ -92,6 +92,21 @@ describe("formatEvent: exact frames", () => {
     expect(formatEvent({ data: [1, 2] }, () => "one\ntwo")).toBe("data: one\ndata: two\n\n");
   });
 
+  it("keeps JSON data on one line, even with line breaks in keys, values and toJSON", () => {
+    const data = { "k\r\ny": ["a\nb", "c\rd"], nested: { toJSON: () => "e\nf" } };
+    expect(formatEvent({ data })).toBe('data: {"k\\r\\ny":["a\\nb","c\\rd"],"nested":"e\\nf"}\n\n');
+  });
+
+  it("still splits the default serializer's output when JSON.stringify was replaced", () => {
+    const original = JSON.stringify;
+    JSON.stringify = (() => "one\ntwo") as typeof JSON.stringify;
+    try {
+      expect(formatEvent({ data: { a: 1 } })).toBe("data: one\ndata: two\n\n");
+    } finally {
+      JSON.stringify = original;
+    }
+  });
+
   it("rejects a serializer that returns no string", () => {
     expectFormatError(
       () => formatEvent({ data: {} }, () => undefined as unknown as string),

@@ -17,6 +17,9 @@ export interface EventMessage<TData = unknown> {
 /** Turns non-string `data` into a string. Must return a string or throw. */
 export type Serializer = (data: unknown) => string;
 
+/** `JSON.stringify` as it was when this module loaded. */
+const builtinStringify = JSON.stringify;
+
 /** The default serializer: `JSON.stringify`, with a clear error for values JSON cannot carry. */
 export const jsonSerializer: Serializer = (data) => {
   let text: string | undefined;
@@ -42,9 +45,16 @@ function hasLineBreak(text: string): boolean {
   return text.indexOf("\n") !== -1 || text.indexOf("\r") !== -1;
 }
 
-/** Formats `data` text as one `data:` line per line of the text. */
-function dataLines(text: string): string {
-  if (!hasLineBreak(text)) return `data: ${text}\n`;
+/** Formats `data` as one `data:` line per line of its text. */
+function dataLines(data: unknown, serializer: Serializer): string {
+  const text = serializeData(data, serializer);
+  // JSON.stringify escapes CR and LF inside strings and adds no whitespace without its `space`
+  // argument: the default serializer's output is always one line, so it needs no scan.
+  const oneLine =
+    typeof data !== "string" &&
+    serializer === jsonSerializer &&
+    JSON.stringify === builtinStringify;
+  if (oneLine || !hasLineBreak(text)) return `data: ${text}\n`;
   return `data: ${text.replace(LINE_BREAK, "\ndata: ")}\n`;
 }
 
@@ -128,16 +138,25 @@ export function formatFrame(
   id: string | undefined,
   serializer: Serializer,
 ): string {
-  const { data, event, retry, comment } = message;
-  if (event === undefined && id === undefined && retry === undefined && comment === undefined) {
-    if (typeof data === "string" && !hasLineBreak(data)) return `data: ${data}\n\n`;
+  const data = message.data;
+  // Fast path: one line of string data and nothing else (the common broadcast).
+  if (
+    typeof data === "string" &&
+    id === undefined &&
+    message.event === undefined &&
+    message.retry === undefined &&
+    message.comment === undefined &&
+    !hasLineBreak(data)
+  ) {
+    return `data: ${data}\n\n`;
   }
+  const { event, retry, comment } = message;
   let frame = "";
   if (comment !== undefined) frame += `: ${checkSingleLine("comment", comment, false)}\n`;
   if (event !== undefined) frame += `event: ${checkSingleLine("event", event, false)}\n`;
   if (id !== undefined) frame += `id: ${id}\n`;
   if (retry !== undefined) frame += `retry: ${checkRetry(retry)}\n`;
-  if (data !== undefined) frame += dataLines(serializeData(data, serializer));
+  if (data !== undefined) frame += dataLines(data, serializer);
   if (frame === "") {
     throw new SseFormatError(
       "message",

@@ -3,7 +3,7 @@ import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { Duplex } from "node:stream";
 import type { Connection } from "../connection.js";
 import type { ConnectOptions, EventHub } from "../event-hub.js";
-import type { EventSink } from "../event-sink.js";
+import type { EventSink, SinkListener } from "../event-sink.js";
 import { eventStreamHeaders, readLastEventId } from "../event-stream-headers.js";
 
 /** A `node:http` or `node:http2` compatibility response. */
@@ -12,28 +12,48 @@ export type NodeResponse = ServerResponse | Http2ServerResponse;
 export type NodeRequest = IncomingMessage | Http2ServerRequest;
 
 /**
+ * A response whose headers are already sent, as an {@link EventSink}. A class (methods on the
+ * prototype) rather than an object of closures: one small object per idle connection.
+ */
+class NodeSink implements EventSink {
+  readonly #response: ServerResponse;
+
+  constructor(response: ServerResponse) {
+    this.#response = response;
+  }
+
+  write(chunk: string): boolean {
+    return this.#response.write(chunk);
+  }
+
+  end(): void {
+    if (!this.#response.writableEnded) this.#response.end();
+  }
+
+  destroy(): void {
+    this.#response.destroy();
+  }
+
+  bind(listener: SinkListener): void {
+    const response = this.#response;
+    response.on("drain", listener.drain);
+    // `on`, not `once`: a response closes once, and `once` adds a wrapper per connection.
+    response.on("close", () => {
+      // The client left mid-stream: free the socket now rather than at its idle timeout.
+      if (!response.writableFinished) response.destroy();
+      listener.close();
+    });
+    response.on("error", listener.close);
+    if (response.destroyed) queueMicrotask(listener.close);
+  }
+}
+
+/**
  * Wraps a response whose headers are already sent as an {@link EventSink}: writes go
  * straight to the socket, `drain` and `close` are reported to the connection.
  */
 export function createNodeSink(res: NodeResponse): EventSink {
-  const response = res as ServerResponse;
-  return {
-    write: (chunk) => response.write(chunk),
-    end: () => {
-      if (!response.writableEnded) response.end();
-    },
-    destroy: () => response.destroy(),
-    bind(listener) {
-      response.on("drain", listener.drain);
-      response.once("close", () => {
-        // The client left mid-stream: free the socket now rather than at its idle timeout.
-        if (!response.writableFinished) response.destroy();
-        listener.close();
-      });
-      response.on("error", listener.close);
-      if (response.destroyed) queueMicrotask(listener.close);
-    },
-  };
+  return new NodeSink(res as ServerResponse);
 }
 
 /**
@@ -96,7 +116,8 @@ export function openEventStream(
   const response = res as ServerResponse;
   // One writeHead with every header: no per-response header map is kept (less idle memory).
   const head: Record<string, string | number | readonly string[]> = {};
-  if (headers) for (const [name, value] of Object.entries(headers)) head[name.toLowerCase()] = value;
+  if (headers)
+    for (const [name, value] of Object.entries(headers)) head[name.toLowerCase()] = value;
   Object.assign(head, eventStreamHeaders(req.httpVersionMajor));
   response.writeHead(200, head as Record<string, string | number | string[]>);
   response.flushHeaders();
