@@ -3,13 +3,12 @@
  * `@se/redis` README sets it up; every other default kept. `server.ts se-core+redis <prefix>`:
  * instances started with the same key prefix form one cluster.
  */
-import { createServer } from "node:http";
 import { EventHub } from "@se/core";
 import { openEventStream } from "@se/core/node";
 import { redisBackplane } from "@se/redis";
 import { REDIS_URL } from "../redis-admin.js";
-import { type BenchServer, nodeControl } from "../server-kit.js";
-import { listenNode } from "./listen.js";
+import type { BenchServer } from "../server-kit.js";
+import { serveHub } from "./se-core.js";
 
 export async function start(args: string[]): Promise<BenchServer> {
   const prefix = args[0];
@@ -20,13 +19,5 @@ export async function start(args: string[]): Promise<BenchServer> {
   hub.on("error", (error) => console.error("[se-core+redis]", error));
   await hub.ready();
   if (!backplane.connected) throw new Error(`the Redis backplane did not connect to ${REDIS_URL}`);
-  const send = (data: string): void => {
-    hub.broadcast({ data });
-  };
-  const self = { clients: () => hub.size, send };
-  const server = createServer((req, res) => {
-    if (nodeControl(req, res, self)) return;
-    openEventStream(hub, req, res);
-  });
-  return { ...self, port: await listenNode(server) };
+  return serveHub(hub, openEventStream);
 }

@@ -16,10 +16,11 @@ async function loadCore(): Promise<[typeof Core, typeof CoreNode]> {
   return Promise.all([import(url("index.js")), import(url("node/index.js"))]);
 }
 
-export async function start(): Promise<BenchServer> {
-  const [{ EventHub }, { openEventStream }] = await loadCore();
-  const hub = new EventHub();
-  hub.on("error", () => {});
+/** A `node:http` bench server whose streams are `hub`'s, broadcasting with `hub.broadcast`. */
+export async function serveHub(
+  hub: Core.EventHub,
+  openEventStream: typeof CoreNode.openEventStream,
+): Promise<BenchServer> {
   const send = (data: string): void => {
     hub.broadcast({ data });
   };
@@ -29,4 +30,11 @@ export async function start(): Promise<BenchServer> {
     openEventStream(hub, req, res);
   });
   return { ...self, port: await listenNode(server) };
+}
+
+export async function start(): Promise<BenchServer> {
+  const [{ EventHub }, { openEventStream }] = await loadCore();
+  const hub = new EventHub();
+  hub.on("error", () => {});
+  return serveHub(hub, openEventStream);
 }
