@@ -16,6 +16,14 @@ export interface BackplaneReceiver {
   receive(envelope: Envelope): void;
   /** Reports a backplane failure (logged by the hub, never thrown at senders). */
   reportError(error: unknown): void;
+  /**
+   * The backplane may have missed events from other instances (its subscription was down);
+   * end every local stream so its client reconnects with Last-Event-ID and replays from the
+   * shared history (or is told to reset). Streams end gracefully, without a last event; clients
+   * reconnect after the hub's `retry`. The hub stays open and accepts new connections.
+   * Optional so receivers written before it still type-check; the `EventHub` implements it.
+   */
+  resync?(): void;
 }
 
 /**

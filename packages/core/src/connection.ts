@@ -9,8 +9,12 @@ import { utf8Length } from "./utf8-length.js";
 /** What happens when a slow client's queue passes `maxQueueBytes`. */
 export type SlowClientPolicy = "disconnect" | "drop-oldest";
 
-/** Why a connection ended. */
-export type CloseReason = "ended" | "client-gone" | "slow-client" | "hub-closed";
+/**
+ * Why a connection ended: `close()` was called; the client went away; `slowClientPolicy:
+ * "disconnect"` cut it; `hub.close()`; `resync`: the backplane may have missed events, so the
+ * hub ended the stream for its client to reconnect and replay.
+ */
+export type CloseReason = "ended" | "client-gone" | "slow-client" | "hub-closed" | "resync";
 
 /** The hub's side of a connection: how it sends, counts and forgets it. @internal */
 export interface ConnectionOwner {
@@ -238,13 +242,16 @@ export class Connection {
     }
   }
 
-  /** Ends the stream because the hub is closing, optionally with a last frame. @internal */
-  closeForHub(finalFrame: string | undefined): void {
+  /**
+   * Ends the stream for the hub (`"hub-closed"` or `"resync"`), after what is queued and an
+   * optional last frame. @internal
+   */
+  closeForHub(finalFrame: string | undefined, reason: CloseReason = "hub-closed"): void {
     if (this.#closed) return;
     if (finalFrame !== undefined) this.write(finalFrame);
     this.#flushAll();
     this.#sink.end();
-    this.#terminate("hub-closed");
+    this.#terminate(reason);
   }
 
   #flushAll(): void {

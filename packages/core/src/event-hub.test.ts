@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { readStream, type StreamReader, until } from "../test/helpers.js";
-import type { Connection } from "./connection.js";
+import type { Backplane, BackplaneReceiver } from "./backplane.js";
+import type { CloseReason, Connection } from "./connection.js";
 import { SeError, SeOptionError, SseFormatError } from "./errors.js";
 import { EventHub, type EventHubOptions } from "./event-hub.js";
 import type { HistoryEntry, ReplayHistory } from "./replay-history.js";
@@ -195,6 +196,7 @@ describe("EventHub registry", () => {
       slowClientsDisconnected: 0,
       replayedEvents: 0,
       resets: 0,
+      resyncs: 0,
       connections: 3,
       clients: 2,
       topics: 1,
@@ -415,5 +417,69 @@ describe("EventHub replay", () => {
     hub.broadcast({ data: "live" });
     await until(() => reader.events.length === 2, "reset and live");
     expect(reader.events.map((e) => e.event ?? e.data)).toEqual(["se-reset", "live"]);
+  });
+});
+
+describe("EventHub resync", () => {
+  it("ends every local stream after what is queued, and stays usable", async () => {
+    const hub = makeHub({ retry: 50 });
+    const reasons: CloseReason[] = [];
+    hub.on("disconnect", (_connection, reason) => reasons.push(reason));
+    const a = open(hub, { seid: "a", topics: ["t"] });
+    const b = open(hub, { seid: "b" });
+    const sent = hub.broadcast({ data: "before" });
+    // Same task: "before" is still pending when the streams are ended; it goes out first.
+    hub.resync();
+    await Promise.all([a.ended, b.ended]);
+    for (const reader of [a, b]) {
+      expect(reader.retries).toEqual([50]);
+      expect(reader.events.map((event) => [event.data, event.id])).toEqual([["before", sent.id]]);
+      expect(reader.connection.closed).toBe(true);
+      expect(reader.connection.closeReason).toBe("resync");
+    }
+    expect(reasons).toEqual(["resync", "resync"]);
+    expect(hub.closed).toBe(false);
+    expect(hub.stats()).toMatchObject({ resyncs: 2, connections: 0, clients: 0, topics: 0 });
+
+    // New connections work at once, and replay what the ended ones missed.
+    const missed = hub.broadcast({ data: "missed" });
+    const again = open(hub, { seid: "a", lastEventId: sent.id ?? null, topics: ["t"] });
+    hub.broadcast({ data: "live" }, { topic: "t" });
+    await until(() => again.events.length === 2, "replay and live after resync");
+    expect(again.events.map((event) => [event.data, event.id])).toEqual([
+      ["missed", missed.id],
+      ["live", expect.any(String)],
+    ]);
+    expect(hub.stats()).toMatchObject({ resyncs: 2, connections: 1, replayedEvents: 1 });
+
+    // Nothing to end: a no-op.
+    await again.cancel();
+    hub.resync();
+    expect(hub.stats().resyncs).toBe(2);
+  });
+
+  it("is what a backplane's receiver.resync() calls, and does nothing once the hub is closed", async () => {
+    let receiver: BackplaneReceiver | undefined;
+    const backplane: Backplane = {
+      start: (given) => {
+        receiver = given;
+      },
+      publish: () => {},
+      close: () => {},
+    };
+    const hub = makeHub({ backplane });
+    const reader = open(hub, { seid: "a" });
+    expect(receiver?.resync).toBeTypeOf("function");
+    receiver?.resync?.();
+    await reader.ended;
+    expect(reader.connection.closeReason).toBe("resync");
+    expect(hub.stats().resyncs).toBe(1);
+
+    const later = open(hub, { seid: "a" });
+    await hub.close();
+    await later.ended;
+    receiver?.resync?.();
+    expect(later.connection.closeReason).toBe("hub-closed");
+    expect(hub.stats().resyncs).toBe(1);
   });
 });

@@ -179,6 +179,7 @@ export class EventHub {
         instanceId: this.instanceId,
         receive: (envelope) => this.#receive(envelope),
         reportError: (error) => this.reportError(error),
+        resync: () => this.resync(),
       };
       const started = this.#backplane.start(receiver);
       if (started) this.#started = started.catch((error) => this.reportError(error));
@@ -279,6 +280,23 @@ export class EventHub {
       return;
     }
     for (const listener of this.#listeners.error) listener(error);
+  }
+
+  /**
+   * Ends every local stream (after what is queued, without a last event), so each client
+   * reconnects with its `Last-Event-ID` after the advertised `retry` and replays what it
+   * missed from the history (or is told to reset). Called by a backplane that may have missed
+   * events from other instances (its subscription was down). The hub stays open: new
+   * connections are accepted at once. Each ended stream counts in `stats().resyncs` and emits
+   * `disconnect` with reason `"resync"`. Does nothing once the hub is closed.
+   */
+  resync(): void {
+    if (this.#closed) return;
+    for (const connection of [...this.#connections]) {
+      if (connection.closed) continue;
+      this.counters.resyncs++;
+      connection.closeForHub(undefined, "resync");
+    }
   }
 
   /**

@@ -6,6 +6,8 @@ export interface HubCounters {
   slowClientsDisconnected: number;
   replayedEvents: number;
   resets: number;
+  /** Streams ended by `EventHub.resync()` so their clients reconnect and replay. */
+  resyncs: number;
 }
 
 /** A snapshot of a hub's counters, for metrics. */
@@ -26,5 +28,6 @@ export function createCounters(): HubCounters {
     slowClientsDisconnected: 0,
     replayedEvents: 0,
     resets: 0,
+    resyncs: 0,
   };
 }

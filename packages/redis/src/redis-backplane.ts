@@ -23,6 +23,13 @@ export interface RedisBackplaneOptions extends RedisConnectionOptions {
   maxPendingCommands?: number;
   /** Suffix of this instance's event ids (letters, digits, `_`). @default 8 random hex digits */
   node?: string;
+  /**
+   * When the subscriber connection comes back after it was lost, end every stream of the hub
+   * (`receiver.resync()`), so each client reconnects with `Last-Event-ID` and replays, from the
+   * shared history, what the other instances sent meanwhile (or is told to reset). `false`
+   * keeps the streams open: their clients silently miss those events. @default true
+   */
+  resyncOnRecovery?: boolean;
 }
 
 /** Options of {@link RedisBackplane.history}: those of a {@link RedisReplayHistory} minus the connection. */
@@ -39,7 +46,9 @@ type Starting = { resolve: () => void; reject: (error: unknown) => void };
  * Redis round trip per event.
  *
  * While Redis is away, sends stay local and nothing is buffered; the outage is reported
- * once through the hub's `error` event, and the connections come back by themselves.
+ * once through the hub's `error` event, and the connections come back by themselves. When
+ * the subscription is back after it was lost, the hub's streams are ended so their clients
+ * reconnect and replay what they missed (see `resyncOnRecovery`).
  *
  * @example
  * const backplane = new RedisBackplane({ url: "redis://127.0.0.1:6379" });
@@ -51,6 +60,8 @@ export class RedisBackplane implements Backplane {
   readonly channel: string;
   readonly prefix: string;
   readonly maxPendingCommands: number;
+  /** Whether the hub's streams are ended when the subscription comes back after an outage. */
+  readonly resyncOnRecovery: boolean;
   readonly clock: HybridClock;
   /** The connection used for commands (publish, history). */
   readonly client: Redis;
@@ -64,10 +75,12 @@ export class RedisBackplane implements Backplane {
   #starting: Starting | undefined;
   #subscribed = false;
   #everReady: boolean;
+  /** The subscription was lost after it had been up: other instances' events may be missing. */
+  #missed = false;
   #pending = 0;
   #closed = false;
 
-  /** @throws {SeOptionError} when `maxPendingCommands` or `node` is invalid. */
+  /** @throws {SeOptionError} when `maxPendingCommands`, `node` or `resyncOnRecovery` is invalid. */
   constructor(options: RedisBackplaneOptions = {}) {
     this.#options = options;
     this.prefix = options.prefix ?? "se:";
@@ -77,6 +90,11 @@ export class RedisBackplane implements Backplane {
       throw new SeOptionError("maxPendingCommands", `must be a positive number, got ${max}`);
     }
     this.maxPendingCommands = max;
+    const resync = options.resyncOnRecovery ?? true;
+    if (typeof resync !== "boolean") {
+      throw new SeOptionError("resyncOnRecovery", `must be a boolean, got ${typeof resync}`);
+    }
+    this.resyncOnRecovery = resync;
     try {
       this.clock = new HybridClock(options.node === undefined ? {} : { node: options.node });
     } catch (error) {
@@ -269,6 +287,7 @@ export class RedisBackplane implements Backplane {
   };
 
   readonly #onSubscriberClose = (): void => {
+    if (this.#subscribed && !this.#closed) this.#missed = true;
     this.#subscribed = false;
     this.#onClose();
   };
@@ -279,7 +298,25 @@ export class RedisBackplane implements Backplane {
   }
 
   #recoverIfUp(): void {
-    if (this.connected) this.#reporter.recover();
+    if (!this.connected) return;
+    this.#reporter.recover();
+    this.#resyncIfMissed();
+  }
+
+  /**
+   * Subscribed again after the subscription was lost (not after the first connect): the other
+   * instances' events from that time never reached this hub's clients. Waits until the command
+   * connection is ready too ({@link connected}), so the clients' replay can read the history.
+   */
+  #resyncIfMissed(): void {
+    if (!this.#missed || this.#closed) return;
+    this.#missed = false;
+    if (!this.resyncOnRecovery) return;
+    try {
+      this.#receiver?.resync?.();
+    } catch (error) {
+      this.#receiver?.reportError(error);
+    }
   }
 
   /** Reports once per outage; while a hub waits for the first subscription, rejects that instead. */

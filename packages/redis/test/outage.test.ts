@@ -48,7 +48,13 @@ describe.skipIf(!redisAvailable)("a Redis outage", () => {
   it("keeps local sends working, reports once, and recovers", async () => {
     const proxy = await TcpProxy.start(REDIS_URL);
     opened.push(proxy);
-    const a = await startInstance({ url: proxy.url, prefix, redis: { retryStrategy: () => 50 } });
+    // Without the resync, alice's stream stays open across the outage (resync.test.ts has it).
+    const a = await startInstance({
+      url: proxy.url,
+      prefix,
+      redis: { retryStrategy: () => 50 },
+      resyncOnRecovery: false,
+    });
     opened.push(a);
     const b = await startInstance({ url: REDIS_URL, prefix });
     opened.push(b);
@@ -86,7 +92,7 @@ describe.skipIf(!redisAvailable)("a Redis outage", () => {
     expect(error).toBeInstanceOf(RedisUnavailableError);
     expect(SeError.isInstance(error) && error.code).toBe("SE_ERR_REDIS_UNAVAILABLE");
     expect(b.errors).toEqual([]);
-    // Published while A was cut off: A's clients miss it (pub/sub keeps nothing).
+    // Published while A was cut off: without the resync, A's clients miss it (pub/sub keeps nothing).
     expect(alice.data.filter((data) => !data.startsWith("local-"))).toEqual([
       "before",
       "after",
@@ -124,6 +130,9 @@ describe.skipIf(!redisAvailable)("a Redis outage", () => {
     b.hub.send("alice", { data: "remote" });
     await alice.waitForData("remote");
     expect(a.errors).toHaveLength(1);
+    // The first connection is not a recovery: nothing was missed, no stream is ended.
+    expect(a.hub.stats().resyncs).toBe(0);
+    expect(a.hub.size).toBe(1);
   });
 
   it("bounds what waits for a stalled Redis, reports it once, and recovers", async () => {
