@@ -1,17 +1,13 @@
 import { EventHub } from "@se/core";
-import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix, waitFor } from "@se/test-support";
+import { REDIS_URL, redisAvailable, waitFor } from "@se/test-support";
 import { Redis } from "ioredis";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RedisBackplane, RedisReplayHistory } from "../src/index.js";
+import { suiteScope } from "./suite-scope.js";
 import { TcpProxy } from "./tcp-proxy.js";
 
 describe.skipIf(!redisAvailable)("closing", () => {
-  const prefix = uniquePrefix();
-  const opened: { close(): unknown }[] = [];
-  afterEach(async () => {
-    for (const item of opened.splice(0).reverse()) await item.close();
-  });
-  afterAll(() => deleteKeys(prefix));
+  const { prefix, opened } = suiteScope();
 
   function given(): Redis {
     const client = new Redis(REDIS_URL);

@@ -1,16 +1,12 @@
-import { deleteKeys, EventClient, REDIS_URL, redisAvailable, uniquePrefix } from "@se/test-support";
+import { EventClient, REDIS_URL, redisAvailable } from "@se/test-support";
 import { Redis } from "ioredis";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startInstance } from "./instance.js";
 import { settle, withoutFences } from "./settle.js";
+import { suiteScope } from "./suite-scope.js";
 
 describe.skipIf(!redisAvailable)("Fastify apps sharing Redis", () => {
-  const prefix = uniquePrefix();
-  const opened: { close(): unknown }[] = [];
-  afterEach(async () => {
-    for (const item of opened.splice(0).reverse()) await item.close();
-  });
-  afterAll(() => deleteKeys(prefix));
+  const { prefix, opened } = suiteScope();
 
   it("reaches a client of one app through the other's seed API, and replays there", async () => {
     const one = await startInstance({ url: REDIS_URL, prefix });

@@ -1,17 +1,11 @@
 import { SeError } from "@se/core";
-import {
-  deleteKeys,
-  EventClient,
-  REDIS_URL,
-  redisAvailable,
-  uniquePrefix,
-  waitFor,
-} from "@se/test-support";
+import { EventClient, REDIS_URL, redisAvailable, waitFor } from "@se/test-support";
 import type { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RedisBackplane, RedisUnavailableError } from "../src/index.js";
 import { type Instance, startInstance } from "./instance.js";
 import { settle, withoutFences } from "./settle.js";
+import { suiteScope } from "./suite-scope.js";
 import { TcpProxy } from "./tcp-proxy.js";
 
 /** Commands ioredis holds for a client: sent and unanswered, or queued while offline. */
@@ -29,21 +23,7 @@ function outageLogs(instance: Instance): unknown[] {
 }
 
 describe.skipIf(!redisAvailable)("a Redis outage", () => {
-  const prefix = uniquePrefix();
-  const opened: { close(): unknown }[] = [];
-  const rejections: unknown[] = [];
-  const onRejection = (reason: unknown) => rejections.push(reason);
-  beforeAll(() => {
-    process.on("unhandledRejection", onRejection);
-  });
-  afterEach(async () => {
-    for (const item of opened.splice(0).reverse()) await item.close();
-    expect(rejections.splice(0), "unhandled rejections").toEqual([]);
-  });
-  afterAll(async () => {
-    process.off("unhandledRejection", onRejection);
-    await deleteKeys(prefix);
-  });
+  const { prefix, opened } = suiteScope(undefined, { failOnUnhandledRejection: true });
 
   it("keeps local sends working, reports once, and recovers", async () => {
     const proxy = await TcpProxy.start(REDIS_URL);

@@ -1,8 +1,9 @@
 import type { HistoryEntry, Target } from "@se/core";
-import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from "@se/test-support";
+import { REDIS_URL, redisAvailable } from "@se/test-support";
 import { Redis } from "ioredis";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RedisReplayHistory } from "../src/index.js";
+import { suiteScope } from "./suite-scope.js";
 
 const ALL: Target = { kind: "all" };
 
@@ -12,12 +13,7 @@ function entry(n: number, target: Target = ALL, time = Date.now()): HistoryEntry
 }
 
 describe.skipIf(!redisAvailable)("RedisReplayHistory", () => {
-  const prefix = uniquePrefix();
-  const opened: { close(): unknown }[] = [];
-  afterEach(async () => {
-    for (const item of opened.splice(0).reverse()) await item.close();
-  });
-  afterAll(() => deleteKeys(prefix));
+  const { prefix, opened } = suiteScope();
 
   async function history(
     options: ConstructorParameters<typeof RedisReplayHistory>[0] = {},

@@ -1,15 +1,11 @@
-import { deleteKeys, EventClient, REDIS_URL, redisAvailable, uniquePrefix } from "@se/test-support";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { EventClient, REDIS_URL, redisAvailable } from "@se/test-support";
+import { describe, expect, it } from "vitest";
 import { type Instance, startInstance } from "./instance.js";
 import { settle, withoutFences } from "./settle.js";
+import { suiteScope } from "./suite-scope.js";
 
 describe.skipIf(!redisAvailable)("replay across instances", () => {
-  const prefix = uniquePrefix();
-  const opened: { close(): unknown }[] = [];
-  afterEach(async () => {
-    for (const item of opened.splice(0).reverse()) await item.close();
-  });
-  afterAll(() => deleteKeys(prefix));
+  const { prefix, opened } = suiteScope();
 
   it("gives a client that reconnects to another instance what it missed, once", async () => {
     const instances: Instance[] = [];

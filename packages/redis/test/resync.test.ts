@@ -1,15 +1,9 @@
 import { type CloseReason, SeOptionError } from "@se/core";
-import {
-  deleteKeys,
-  EventClient,
-  REDIS_URL,
-  redisAvailable,
-  uniquePrefix,
-  waitFor,
-} from "@se/test-support";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { EventClient, REDIS_URL, redisAvailable, waitFor } from "@se/test-support";
+import { describe, expect, it } from "vitest";
 import { RedisBackplane, type RedisBackplaneOptions } from "../src/index.js";
 import { type Instance, startInstance } from "./instance.js";
+import { suiteScope } from "./suite-scope.js";
 import { TcpProxy } from "./tcp-proxy.js";
 
 const MISSED = 50;
@@ -21,21 +15,7 @@ describe("resyncOnRecovery", () => {
 });
 
 describe.skipIf(!redisAvailable)("after the subscription was lost", () => {
-  const prefix = uniquePrefix("resync");
-  const opened: { close(): unknown }[] = [];
-  const rejections: unknown[] = [];
-  const onRejection = (reason: unknown) => rejections.push(reason);
-  beforeAll(() => {
-    process.on("unhandledRejection", onRejection);
-  });
-  afterEach(async () => {
-    for (const item of opened.splice(0).reverse()) await item.close();
-    expect(rejections.splice(0), "unhandled rejections").toEqual([]);
-  });
-  afterAll(async () => {
-    process.off("unhandledRejection", onRejection);
-    await deleteKeys(prefix);
-  });
+  const { prefix, opened } = suiteScope("resync", { failOnUnhandledRejection: true });
 
   /**
    * A behind a proxy (with a short `retry` so its clients come back quickly), B direct, and
