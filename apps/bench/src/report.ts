@@ -150,6 +150,9 @@ export function checkTargets(scenarios: ScenarioResult[]): TargetCheck[] {
     "max",
   );
   compare("idle: se-core heap/conn ≤ 1.3× raw", heap, "se-core", "raw", 1.3, "max");
+  for (const impl of OURS) {
+    compare(`idle: ${impl} heap/conn below every peer`, heap, impl, "best-peer", 1, "max");
+  }
   compare(
     "encoder: se single-line ≤ 1.5× template",
     find("encoder", "single-line"),
@@ -158,7 +161,58 @@ export function checkTargets(scenarios: ScenarioResult[]): TargetCheck[] {
     1.5,
     "max",
   );
+  compare(
+    "encoder: se multi-line faster than every peer",
+    find("encoder", "multi-line"),
+    "se formatEvent",
+    "best-peer",
+    1,
+    "max",
+  );
+  const stalled = scenarios.find((scenario) => scenario.id === "stalled");
+  if (stalled) checkStalled(stalled, checks);
   return checks;
+}
+
+/** se's memory for one stalled client with its defaults, MiB: `maxQueueBytes` + history `maxBytes`. */
+const SE_STALLED_BOUND_MIB = 2;
+
+/**
+ * Stalled reader: se retains no more than its bounds (+ 25% for the objects around the queued
+ * frames) and drops the client; each peer keeps about what `raw` keeps (everything the kernel
+ * did not take, growing with what is sent). The series is in MiB.
+ */
+function checkStalled(scenario: ScenarioResult, checks: TargetCheck[]): void {
+  const retained = scenario.series.find((s) => s.key === "retainedMb");
+  const closed = scenario.series.find((s) => s.key === "stalledClosed");
+  if (!retained || !closed) return;
+  const limit = SE_STALLED_BOUND_MIB * 1.25;
+  const absolute = (target: string, impl: string, ok: (mib: number) => boolean) => {
+    const value = medianOf(retained, impl);
+    if (value === undefined) {
+      const why = retained.failed[impl] ?? retained.skipped[impl] ?? `${impl} did not run`;
+      checks.push({ target, actual: why, holds: retained.failed[impl] ? false : undefined });
+    } else {
+      checks.push({ target, actual: `${value.toFixed(2)} MiB`, holds: ok(value) });
+    }
+  };
+  for (const impl of OURS) {
+    absolute(`stalled: ${impl} retains ≤ ${limit} MiB (its bounds + 25%)`, impl, (v) => v <= limit);
+    const dropped = medianOf(closed, impl);
+    if (dropped !== undefined) {
+      checks.push({
+        target: `stalled: ${impl} drops the stalled client`,
+        actual: dropped === 1 ? "dropped" : "kept",
+        holds: dropped === 1,
+      });
+    }
+  }
+  const unbounded = medianOf(retained, "raw");
+  if (unbounded === undefined) return;
+  for (const peer of PEERS) {
+    if (medianOf(retained, peer) === undefined) continue;
+    absolute(`stalled: ${peer} retains ≥ 0.9× raw (no bound)`, peer, (v) => v >= 0.9 * unbounded);
+  }
 }
 
 export function targetRows(checks: TargetCheck[]): string[][] {

@@ -125,11 +125,11 @@ const stalled: ScenarioDef = {
     const size = 16 * 1024;
     const events = total / size;
     const readers = 4;
-    const peak = series("peakGrowthMb", "peak RSS growth during the broadcast", "MB", "lower");
+    const peak = series("peakGrowthMb", "peak RSS growth during the broadcast", "MiB", "lower");
     const retained = series(
       "retainedMb",
       "heap + external retained after the broadcast, after GC",
-      "MB",
+      "MiB",
       "lower",
     );
     const closed = series(

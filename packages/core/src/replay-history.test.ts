@@ -1,3 +1,5 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { SeOptionError } from "./errors.js";
 import { type HistoryEntry, MemoryReplayHistory } from "./replay-history.js";
@@ -73,6 +75,25 @@ describe("MemoryReplayHistory", () => {
     expect(history.size).toBe(10);
     expect(ids(history.since("4995"))).toEqual(["4996", "4997", "4998", "4999"]);
     expect(history.since("4989")).toBeUndefined();
+  });
+
+  it("lets an evicted entry be collected at once, not at the next compaction", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const history = new MemoryReplayHistory({ maxEvents: 2, now: () => 0 });
+    // Made in a helper so that only the history and the WeakRef point at the first entry.
+    const appendFirst = () => {
+      const first = entry("first");
+      history.append(first);
+      return new WeakRef(first);
+    };
+    const firstRef = appendFirst();
+    for (let i = 0; i < 10; i++) history.append(entry(String(i))); // far below a compaction
+    expect(history.since("first")).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 0)); // WeakRef targets live to the job's end
+    gc();
+    expect(firstRef.deref(), "the evicted entry is still referenced").toBeUndefined();
+    expect(ids(history.since("8"))).toEqual(["9"]);
   });
 
   it("rejects invalid limits", () => {

@@ -49,7 +49,8 @@ export class MemoryReplayHistory implements ReplayHistory {
   readonly maxBytes: number;
   readonly maxAgeMs: number;
   readonly #now: () => number;
-  #entries: HistoryEntry[] = [];
+  /** Kept entries from `#head` on; evicted slots are cleared so their frames can be collected. */
+  #entries: (HistoryEntry | undefined)[] = [];
   #head = 0;
   #firstSeq = 0;
   #bytes = 0;
@@ -93,7 +94,7 @@ export class MemoryReplayHistory implements ReplayHistory {
     this.#evict(this.#now());
     const seq = this.#seqById.get(lastEventId);
     if (seq === undefined) return lastEventId === this.#lastId ? [] : undefined;
-    return this.#entries.slice(this.#head + seq - this.#firstSeq + 1);
+    return this.#entries.slice(this.#head + seq - this.#firstSeq + 1) as HistoryEntry[];
   }
 
   #evict(now: number): void {
@@ -105,6 +106,7 @@ export class MemoryReplayHistory implements ReplayHistory {
       }
       this.#bytes -= this.#sizes[this.#head] as number;
       if (this.#seqById.get(first.id) === this.#firstSeq) this.#seqById.delete(first.id);
+      this.#entries[this.#head] = undefined;
       this.#head++;
       this.#firstSeq++;
     }
