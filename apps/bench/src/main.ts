@@ -6,10 +6,12 @@
  *   pnpm bench --quick               smoke run: fewer clients and events, 1 rep (< 2 min)
  *   pnpm bench --scenarios=burst,idle --impls=raw,se-core --reps=5
  *   BENCH_QUICK=1 BENCH_SCENARIOS=encoder pnpm bench
+ *   pnpm bench --docs-from=bench-results/latest.json   rewrite the docs from a saved full run
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { BENCH_DIR } from "./children.js";
@@ -30,6 +32,7 @@ const { values: args } = parseArgs({
     impls: { type: "string", default: process.env.BENCH_IMPLS ?? "" },
     reps: { type: "string", default: process.env.BENCH_REPS ?? "" },
     docs: { type: "boolean", default: false },
+    "docs-from": { type: "string", default: "" },
     help: { type: "boolean", default: false },
   },
   allowPositionals: false,
@@ -37,7 +40,8 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   console.log(`usage: pnpm bench [--quick] [--scenarios=${SCENARIOS.map((s) => s.id).join(",")}]
-                  [--impls=${IMPLEMENTATIONS.join(",")}] [--reps=N] [--docs]`);
+                  [--impls=${IMPLEMENTATIONS.join(",")}] [--reps=N] [--docs]
+       pnpm bench --docs-from=bench-results/latest.json   (rewrite the docs from a saved run)`);
   process.exit(0);
 }
 
@@ -147,7 +151,24 @@ function writeDocs(results: RunResults): void {
   console.log(`bench: figures written to ${DOCS}`);
 }
 
+/** Rewrites the docs from a saved full run (same samples, targets checked again), runs nothing. */
+function docsFrom(given: string): void {
+  // Relative to where `pnpm bench` was typed (pnpm runs the script in apps/bench).
+  const file = resolve(process.env.INIT_CWD ?? process.cwd(), given);
+  let results: RunResults;
+  try {
+    results = JSON.parse(readFileSync(file, "utf8")) as RunResults;
+  } catch (error) {
+    fail(`--docs-from: cannot read ${file} (${(error as Error).message})`);
+  }
+  if (!Array.isArray(results.scenarios)) fail(`--docs-from: ${file} holds no scenarios`);
+  if (results.quick) fail(`--docs-from: ${file} is a quick run; the docs record full runs only`);
+  results.targets = checkTargets(results.scenarios);
+  writeDocs(results);
+}
+
 async function main(): Promise<void> {
+  if (args["docs-from"]) return docsFrom(args["docs-from"]);
   ensureFileLimit();
   const started = Date.now();
   const command = `pnpm bench${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(" ")}` : ""}`;

@@ -88,10 +88,15 @@ export function textTable(rows: string[][]): string {
 }
 
 export function markdownTable(rows: string[][]): string {
-  const [header, ...body] = rows;
+  const escaped = rows.map((row) => row.map((cell) => cell.replace(/\|/g, "\\|")));
+  const [header, ...body] = escaped;
   if (!header) return "";
-  const line = (r: string[]) => `| ${r.map((cell) => cell.replace(/\|/g, "\\|")).join(" | ")} |`;
-  return [line(header), `|${header.map(() => "---").join("|")}|`, ...body.map(line)].join("\n");
+  // Columns padded to their widest cell, so the table reads as text too.
+  const widths = header.map((_, i) => Math.max(3, ...escaped.map((row) => (row[i] ?? "").length)));
+  const line = (row: string[]) =>
+    `| ${widths.map((w, i) => (row[i] ?? "").padEnd(w)).join(" | ")} |`;
+  const rule = `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`;
+  return [line(header), rule, ...body.map(line)].join("\n");
 }
 
 /** The issue's targets, checked against the medians of this run. */

@@ -1,6 +1,6 @@
 /** The target verdicts of a run, on hand-made results (no servers are started). */
 import { describe, expect, it } from "vitest";
-import { checkTargets } from "../src/report.js";
+import { checkTargets, markdownTable } from "../src/report.js";
 import type { Better, ScenarioResult, Series } from "../src/results.js";
 
 function makeSeries(key: string, better: Better, values: Record<string, number[]>): Series {
@@ -90,5 +90,20 @@ describe("checkTargets", () => {
     expect(result["idle: se-core heap/conn below every peer"]).toBe(true);
     expect(result["idle: se-fastify heap/conn below every peer"]).toBe(false);
     expect(result["encoder: se multi-line faster than every peer"]).toBe(true);
+  });
+});
+
+describe("markdownTable", () => {
+  it("pads every column to its widest cell and escapes pipes", () => {
+    const table = markdownTable([
+      ["name", "value"],
+      ["a|b", "1"],
+      ["longer name", "22"],
+    ]);
+    const lines = table.split("\n");
+    expect(lines[0]).toBe("| name        | value |");
+    expect(lines[1]).toBe("| ----------- | ----- |");
+    expect(lines[2]).toBe("| a\\|b        | 1     |");
+    expect(new Set(lines.map((line) => line.length)).size).toBe(1);
   });
 });
