@@ -2,8 +2,8 @@ import { ConnectionClosedError } from "./errors.js";
 import type { EventSink } from "./event-sink.js";
 import type { FlushScheduler } from "./flush-scheduler.js";
 import type { EventMessage } from "./format-event.js";
-import { FrameQueue } from "./frame-queue.js";
 import type { HubCounters } from "./hub-stats.js";
+import { SizedQueue } from "./sized-queue.js";
 import { utf8Length } from "./utf8-length.js";
 
 /** What happens when a slow client's queue passes `maxQueueBytes`. */
@@ -56,7 +56,7 @@ export class Connection {
   #pending = "";
   #blocked = false;
   /** Only while the client is behind. */
-  #queue: FrameQueue | undefined;
+  #queue: SizedQueue<string> | undefined;
   #held: Array<string | undefined> | null = null;
   #closed = false;
   #closeReason: CloseReason | undefined;
@@ -259,20 +259,20 @@ export class Connection {
     this.flush();
     if (this.#blocked && this.#queue !== undefined && this.#queue.length > 0) {
       // The client is slow but we are ending: hand what is left to the sink, which flushes it.
-      this.#sink.write(this.#queue.rest());
+      this.#sink.write(this.#queue.slice().join(""));
       this.#clearQueue();
     }
   }
 
   #enqueue(frame: string): void {
     const size = utf8Length(frame);
-    this.#queue ??= new FrameQueue();
+    this.#queue ??= new SizedQueue<string>();
     this.#queue.push(frame, size);
     this.#owner.counters.bytesQueued += size;
     if (this.#queue.bytes > this.#owner.maxQueueBytes) this.#overflow(this.#queue);
   }
 
-  #overflow(queue: FrameQueue): void {
+  #overflow(queue: SizedQueue<string>): void {
     const counters = this.#owner.counters;
     if (this.#owner.slowClientPolicy === "disconnect") {
       counters.slowClientsDisconnected++;
@@ -287,7 +287,7 @@ export class Connection {
     }
   }
 
-  #shiftQueue(queue: FrameQueue): string {
+  #shiftQueue(queue: SizedQueue<string>): string {
     const before = queue.bytes;
     const frame = queue.shift();
     this.#owner.counters.bytesQueued -= before - queue.bytes;

@@ -1,4 +1,5 @@
 import { SeOptionError } from "./errors.js";
+import { SizedQueue } from "./sized-queue.js";
 import type { Target } from "./target.js";
 import { utf8Length } from "./utf8-length.js";
 
@@ -49,12 +50,10 @@ export class MemoryReplayHistory implements ReplayHistory {
   readonly maxBytes: number;
   readonly maxAgeMs: number;
   readonly #now: () => number;
-  /** Kept entries from `#head` on; evicted slots are cleared so their frames can be collected. */
-  #entries: (HistoryEntry | undefined)[] = [];
-  #head = 0;
+  /** Kept entries, oldest first, sized in UTF-8 bytes; an evicted entry is released at once. */
+  readonly #entries = new SizedQueue<HistoryEntry>();
+  /** Sequence number of the oldest kept entry; `#seqById` maps ids to these numbers. */
   #firstSeq = 0;
-  #bytes = 0;
-  #sizes: number[] = [];
   #lastId: string | undefined;
   readonly #seqById = new Map<string, number>();
 
@@ -68,20 +67,17 @@ export class MemoryReplayHistory implements ReplayHistory {
 
   /** Number of events currently kept. */
   get size(): number {
-    return this.#entries.length - this.#head;
+    return this.#entries.length;
   }
 
   /** Total size of the kept frames, in UTF-8 bytes. */
   get bytes(): number {
-    return this.#bytes;
+    return this.#entries.bytes;
   }
 
   append(entry: HistoryEntry): void {
-    this.#seqById.set(entry.id, this.#firstSeq + this.#entries.length - this.#head);
-    this.#entries.push(entry);
-    const size = utf8Length(entry.frame);
-    this.#sizes.push(size);
-    this.#bytes += size;
+    this.#seqById.set(entry.id, this.#firstSeq + this.#entries.length);
+    this.#entries.push(entry, utf8Length(entry.frame));
     this.#lastId = entry.id;
     this.#evict(entry.time);
   }
@@ -94,26 +90,24 @@ export class MemoryReplayHistory implements ReplayHistory {
     this.#evict(this.#now());
     const seq = this.#seqById.get(lastEventId);
     if (seq === undefined) return lastEventId === this.#lastId ? [] : undefined;
-    return this.#entries.slice(this.#head + seq - this.#firstSeq + 1) as HistoryEntry[];
+    return this.#entries.slice(seq - this.#firstSeq + 1);
   }
 
   #evict(now: number): void {
     const oldest = now - this.maxAgeMs;
-    while (this.size > 0) {
-      const first = this.#entries[this.#head] as HistoryEntry;
-      if (this.size <= this.maxEvents && this.#bytes <= this.maxBytes && first.time >= oldest) {
+    const entries = this.#entries;
+    while (entries.length > 0) {
+      const first = entries.peek();
+      if (
+        entries.length <= this.maxEvents &&
+        entries.bytes <= this.maxBytes &&
+        first.time >= oldest
+      ) {
         break;
       }
-      this.#bytes -= this.#sizes[this.#head] as number;
       if (this.#seqById.get(first.id) === this.#firstSeq) this.#seqById.delete(first.id);
-      this.#entries[this.#head] = undefined;
-      this.#head++;
+      entries.shift();
       this.#firstSeq++;
-    }
-    if (this.#head > 1024 && this.#head * 2 > this.#entries.length) {
-      this.#entries = this.#entries.slice(this.#head);
-      this.#sizes = this.#sizes.slice(this.#head);
-      this.#head = 0;
     }
   }
 }
