@@ -163,6 +163,10 @@ function docsFrom(given: string): void {
   }
   if (!Array.isArray(results.scenarios)) fail(`--docs-from: ${file} holds no scenarios`);
   if (results.quick) fail(`--docs-from: ${file} is a quick run; the docs record full runs only`);
+  const missing = SCENARIOS.filter((d) => !results.scenarios.some((s) => s.id === d.id));
+  if (missing.length > 0) {
+    fail(`--docs-from: ${file} is a partial run (no ${missing.map((d) => d.id).join(", ")})`);
+  }
   results.targets = checkTargets(results.scenarios);
   writeDocs(results);
 }

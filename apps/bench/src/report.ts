@@ -77,8 +77,13 @@ export function seriesRows(s: Series): string[][] {
   return rows;
 }
 
+/** The width of each column: its widest cell, at least `min`. */
+function columnWidths(rows: string[][], min = 0): number[] {
+  return rows[0]?.map((_, c) => Math.max(min, ...rows.map((r) => (r[c] ?? "").length))) ?? [];
+}
+
 export function textTable(rows: string[][]): string {
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length))) ?? [];
+  const widths = columnWidths(rows);
   return rows
     .map((r, i) => {
       const line = r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join("  ");
@@ -92,7 +97,7 @@ export function markdownTable(rows: string[][]): string {
   const [header, ...body] = escaped;
   if (!header) return "";
   // Columns padded to their widest cell, so the table reads as text too.
-  const widths = header.map((_, i) => Math.max(3, ...escaped.map((row) => (row[i] ?? "").length)));
+  const widths = columnWidths(escaped, 3);
   const line = (row: string[]) =>
     `| ${widths.map((w, i) => (row[i] ?? "").padEnd(w)).join(" | ")} |`;
   const rule = `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`;
@@ -116,11 +121,7 @@ export function checkTargets(scenarios: ScenarioResult[]): TargetCheck[] {
     const value = medianOf(s, impl);
     const other = against === "best-peer" ? best(s, PEERS)?.value : medianOf(s, against);
     if (value === undefined || other === undefined) {
-      const why =
-        s.failed[impl] ??
-        s.skipped[impl] ??
-        (value === undefined ? `${impl} did not run` : `${against} did not run`);
-      checks.push({ target, actual: why, holds: s.failed[impl] !== undefined ? false : undefined });
+      checks.push(notMeasured(target, s, impl, value === undefined ? impl : against));
       return;
     }
     const r = value / other;
@@ -174,9 +175,15 @@ export function checkTargets(scenarios: ScenarioResult[]): TargetCheck[] {
     1,
     "max",
   );
-  const stalled = scenarios.find((scenario) => scenario.id === "stalled");
-  if (stalled) checkStalled(stalled, checks);
+  checkStalled(find("stalled", "retainedMb"), find("stalled", "stalledClosed"), checks);
   return checks;
+}
+
+/** A target that got no number: `impl` failed (a miss), or `missing` was skipped or did not run. */
+function notMeasured(target: string, s: Series, impl: string, missing: string): TargetCheck {
+  const failed = s.failed[impl];
+  const actual = failed ?? s.skipped[impl] ?? `${missing} did not run`;
+  return { target, actual, holds: failed !== undefined ? false : undefined };
 }
 
 /** se's memory for one stalled client with its defaults, MiB: `maxQueueBytes` + history `maxBytes`. */
@@ -187,19 +194,20 @@ const SE_STALLED_BOUND_MIB = 2;
  * frames) and drops the client; each peer keeps about what `raw` keeps (everything the kernel
  * did not take, growing with what is sent). The series is in MiB.
  */
-function checkStalled(scenario: ScenarioResult, checks: TargetCheck[]): void {
-  const retained = scenario.series.find((s) => s.key === "retainedMb");
-  const closed = scenario.series.find((s) => s.key === "stalledClosed");
+function checkStalled(
+  retained: Series | undefined,
+  closed: Series | undefined,
+  checks: TargetCheck[],
+): void {
   if (!retained || !closed) return;
   const limit = SE_STALLED_BOUND_MIB * 1.25;
   const absolute = (target: string, impl: string, ok: (mib: number) => boolean) => {
     const value = medianOf(retained, impl);
-    if (value === undefined) {
-      const why = retained.failed[impl] ?? retained.skipped[impl] ?? `${impl} did not run`;
-      checks.push({ target, actual: why, holds: retained.failed[impl] ? false : undefined });
-    } else {
-      checks.push({ target, actual: `${value.toFixed(2)} MiB`, holds: ok(value) });
-    }
+    checks.push(
+      value === undefined
+        ? notMeasured(target, retained, impl, impl)
+        : { target, actual: `${value.toFixed(2)} MiB`, holds: ok(value) },
+    );
   };
   for (const impl of OURS) {
     absolute(`stalled: ${impl} retains ≤ ${limit} MiB (its bounds + 25%)`, impl, (v) => v <= limit);
