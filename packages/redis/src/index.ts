@@ -1,4 +1,3 @@
-export { HybridClock, type HybridClockOptions } from "./hybrid-clock.js";
 export {
   RedisBackplane,
   type RedisBackplaneOptions,

@@ -1,8 +1,16 @@
-import type { Backplane, BackplaneReceiver, Envelope } from "@se/core";
+import type { Backplane, BackplaneReceiver, Envelope, Target } from "@se/core";
 import { SeError, SeOptionError } from "@se/core";
 import type { Redis } from "ioredis";
-import { decodeEnvelope, encodeEnvelope } from "./envelope-codec.js";
-import { HybridClock } from "./hybrid-clock.js";
+import { DroppedTargets } from "./dropped-targets.js";
+import {
+  decodeMessage,
+  type EntryFields,
+  eventFields,
+  gapFields,
+  originFields,
+  type StreamEntry,
+  toEnvelope,
+} from "./envelope-codec.js";
 import { OutageReporter } from "./outage-reporter.js";
 import {
   closeClient,
@@ -10,45 +18,44 @@ import {
   openClient,
   type RedisConnectionOptions,
 } from "./redis-connection.js";
-import { RedisReplayHistory, type RedisReplayHistoryOptions } from "./redis-replay-history.js";
+import {
+  RedisReplayHistory,
+  type RedisReplayHistoryOptions,
+  streamLimits,
+} from "./redis-replay-history.js";
 import { RedisUnavailableError } from "./redis-unavailable-error.js";
+import { StreamScripts } from "./scripts.js";
+import { StreamFollower } from "./stream-follower.js";
 
 /** Options of a {@link RedisBackplane}. */
 export interface RedisBackplaneOptions extends RedisConnectionOptions {
   /** A client you opened, used only to subscribe. se never closes it. @default a connection se opens (`client.duplicate()` when `client` is given) */
   subscriber?: Redis;
-  /** Prefix of every channel and key (`<prefix>events`, `<prefix>history`), so several apps can share a Redis. @default "se:" */
+  /** Prefix of every channel and key (`<prefix>events`, `<prefix>history`, `<prefix>id:…`), so several apps can share a Redis. @default "se:" */
   prefix?: string;
-  /** Publishes waiting for Redis before further ones are dropped. @default 10_000 */
+  /** Sends waiting for a Redis answer; past this, sends are dropped (and become gaps). @default 10_000 */
   maxPendingCommands?: number;
-  /** Suffix of this instance's event ids (letters, digits, `_`). @default 8 random hex digits */
-  node?: string;
-  /**
-   * When the subscriber connection comes back after it was lost, end every stream of the hub
-   * (`receiver.resync()`), so each client reconnects with `Last-Event-ID` and replays, from the
-   * shared history, what the other instances sent meanwhile (or is told to reset). `false`
-   * keeps the streams open: their clients silently miss those events. @default true
-   */
-  resyncOnRecovery?: boolean;
+  /** Distinct targets of dropped sends remembered for their gap entries; past this, one gap for everyone. @default 100 */
+  maxGapTargets?: number;
 }
 
-/** Options of {@link RedisBackplane.history}: those of a {@link RedisReplayHistory} minus the connection. */
-export type SharedHistoryOptions = Omit<
-  RedisReplayHistoryOptions,
-  keyof RedisConnectionOptions | "onError"
->;
+/** Options of {@link RedisBackplane.history}. */
+export type SharedHistoryOptions = RedisReplayHistoryOptions;
 
 type Starting = { resolve: () => void; reject: (error: unknown) => void };
 
+const RETRY_MS = 250;
+
 /**
- * Carries a hub's sends to the hubs of every other instance over Redis pub/sub (one
- * channel, `<prefix>events`), and makes event ids with a {@link HybridClock}, without a
- * Redis round trip per event.
+ * An ordered backplane over Redis: every shared send (broadcast, seid, topic) from any instance
+ * is appended to one Redis Stream (`<prefix>history`) and published (`<prefix>events`) by one
+ * Lua script, and every instance, the sender's included, delivers the stream in its order. The
+ * stream entry id is the event's position (and its id, unless the caller gave one).
  *
- * While Redis is away, sends stay local and nothing is buffered; the outage is reported
- * once through the hub's `error` event, and the connections come back by themselves. When
- * the subscription is back after it was lost, the hub's streams are ended so their clients
- * reconnect and replay what they missed (see `resyncOnRecovery`).
+ * Each send waits one Redis round trip before any client, local ones included, gets it. While
+ * Redis is away, sends are dropped, and once it is back each instance writes a gap entry for
+ * their targets, so the clients that miss them are told to reset. An instance that lost its
+ * subscription reads what it missed from the stream.
  *
  * @example
  * const backplane = new RedisBackplane({ url: "redis://127.0.0.1:6379" });
@@ -56,53 +63,56 @@ type Starting = { resolve: () => void; reject: (error: unknown) => void };
  * await hub.ready();
  */
 export class RedisBackplane implements Backplane {
+  readonly ordered = true;
   /** The pub/sub channel. */
   readonly channel: string;
+  /** The stream's key. */
+  readonly key: string;
   readonly prefix: string;
   readonly maxPendingCommands: number;
-  /** Whether the hub's streams are ended when the subscription comes back after an outage. */
-  readonly resyncOnRecovery: boolean;
-  readonly clock: HybridClock;
-  /** The connection used for commands (publish, history). */
+  readonly maxGapTargets: number;
+  /** The connection used for commands (the scripts, catch-up reads, history). */
   readonly client: Redis;
   readonly #options: RedisBackplaneOptions;
   readonly #ownsClient: boolean;
   readonly #reporter = new OutageReporter((error) => console.error("[se]", error));
+  readonly #scripts: StreamScripts;
+  readonly #follower: StreamFollower;
+  readonly #dropped: DroppedTargets;
+  /** Stream limits, set by {@link history}; without a history no id keys are written. */
+  #maxEvents = 1000;
+  #maxAgeMs = 0;
   #history: RedisReplayHistory | undefined;
   #subscriber: Redis | undefined;
   #ownsSubscriber = false;
   #receiver: BackplaneReceiver | undefined;
   #starting: Starting | undefined;
+  #beginning = false;
   #subscribed = false;
-  #everReady: boolean;
-  /** The subscription was lost after it had been up: other instances' events may be missing. */
-  #missed = false;
   #pending = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
-  /** @throws {SeOptionError} when `maxPendingCommands`, `node` or `resyncOnRecovery` is invalid. */
+  /** @throws {SeOptionError} when `maxPendingCommands` or `maxGapTargets` is invalid. */
   constructor(options: RedisBackplaneOptions = {}) {
     this.#options = options;
     this.prefix = options.prefix ?? "se:";
     this.channel = `${this.prefix}events`;
-    const max = options.maxPendingCommands ?? 10_000;
-    if (typeof max !== "number" || !Number.isFinite(max) || max <= 0) {
-      throw new SeOptionError("maxPendingCommands", `must be a positive number, got ${max}`);
-    }
-    this.maxPendingCommands = max;
-    const resync = options.resyncOnRecovery ?? true;
-    if (typeof resync !== "boolean") {
-      throw new SeOptionError("resyncOnRecovery", `must be a boolean, got ${typeof resync}`);
-    }
-    this.resyncOnRecovery = resync;
-    try {
-      this.clock = new HybridClock(options.node === undefined ? {} : { node: options.node });
-    } catch (error) {
-      throw new SeOptionError("node", "must be letters, digits or _", { cause: error });
-    }
+    this.key = `${this.prefix}history`;
+    this.maxPendingCommands = positive("maxPendingCommands", options.maxPendingCommands, 10_000);
+    this.maxGapTargets = positive("maxGapTargets", options.maxGapTargets, 100);
+    this.#dropped = new DroppedTargets(this.maxGapTargets);
     this.#ownsClient = options.client === undefined;
     this.client = options.client ?? openClient(options);
-    this.#everReady = this.client.status === "ready";
+    this.#scripts = new StreamScripts(this.client, this.prefix);
+    this.#follower = new StreamFollower({
+      client: this.client,
+      key: this.key,
+      deliver: this.#deliver,
+      gap: (position) => this.#receive({ ...this.#gap({ kind: "all" }), position }),
+      newest: () => this.#scripts.origin(originFields(this.#origin()).payload),
+      fail: (error) => this.#fail("could not read the stream to catch up", error),
+    });
     this.client.on("ready", this.#onClientReady);
     this.client.on("error", this.#onError);
     this.client.on("close", this.#onClose);
@@ -113,16 +123,19 @@ export class RedisBackplane implements Backplane {
     return this.#subscriber;
   }
 
-  /** True while both connections are up and subscribed: sends reach the other instances. */
+  /** True while both connections are up, subscribed and the stream's position is known. */
   get connected(): boolean {
-    return this.client.status === "ready" && this.#subscribed;
+    return this.client.status === "ready" && this.#subscribed && this.#follower.head !== undefined;
+  }
+
+  /** The position of the last stream entry this instance delivered (`undefined` before start). */
+  get position(): string | undefined {
+    return this.#follower.head;
   }
 
   /**
-   * The {@link RedisReplayHistory} for this backplane's hub, on its connection and prefix.
-   * Each event is stored and published in one transaction (`MULTI`), so the history holds
-   * events in the order every instance receives them; failures count toward the same
-   * once-per-outage report. Give it to the same hub as the backplane.
+   * The {@link RedisReplayHistory} of this backplane's stream, for the same hub: sets how long
+   * the stream is and how long caller-given ids stay resolvable. Call it before the hub starts.
    * @throws {SeOptionError} when a limit is invalid.
    * @throws {SeError} when called a second time.
    */
@@ -133,16 +146,22 @@ export class RedisBackplane implements Backplane {
         "RedisBackplane.history() was already called: one history per backplane.",
       );
     }
-    this.#history = new RedisReplayHistory(
-      { prefix: this.prefix, ...options, client: this.client },
-      this.#reporter,
-    );
+    const limits = streamLimits(options);
+    this.#maxEvents = limits.maxEvents;
+    this.#maxAgeMs = limits.maxAgeMs;
+    this.#history = new RedisReplayHistory({
+      client: this.client,
+      scripts: this.#scripts,
+      key: this.key,
+      limits,
+      isOpen: () => !this.#closed,
+    });
     return this.#history;
   }
 
   /**
-   * Subscribes. Resolves once subscribed; rejects (the hub reports it) when Redis cannot
-   * be reached, and keeps retrying in the background.
+   * Subscribes, then reads the stream's newest position (`receiver.seek`). Resolves then;
+   * rejects (the hub reports it) when Redis cannot be reached, and keeps retrying.
    * @throws {SeError} when the backplane was already started by a hub.
    */
   start(receiver: BackplaneReceiver): Promise<void> {
@@ -174,54 +193,36 @@ export class RedisBackplane implements Backplane {
   }
 
   /**
-   * Publishes to the other instances (and, with {@link history}, stores the event in the same
-   * transaction). Never throws; while Redis is away the event stays local.
+   * Appends a shared send to the stream and publishes it (one script); it reaches the hubs,
+   * this one's included, through their subscriptions. Never throws: a send that cannot be
+   * ordered is dropped and becomes a gap entry once Redis is back.
    */
   publish(envelope: Envelope): void {
     if (this.#closed) return;
-    const history = envelope.id === undefined ? undefined : this.#history;
+    if (this.#follower.head === undefined) {
+      // Before the start: no position to order it after. A gap follows once started.
+      this.#dropped.add(envelope.target);
+      return;
+    }
     if (this.client.status !== "ready") {
-      history?.lose();
-      // Before the first connection this is start-up (sends are local until `hub.ready()`).
-      if (this.#everReady) this.#fail("not connected; events stay on this instance");
+      this.#dropped.add(envelope.target);
+      this.#fail("not connected; sends are dropped");
       return;
     }
     if (this.#pending >= this.maxPendingCommands) {
-      history?.lose();
-      this.#fail(`${this.#pending} publishes are waiting for Redis; events stay on this instance`);
+      this.#dropped.add(envelope.target);
+      this.#fail(`${this.#pending} sends are waiting for Redis; further sends are dropped`);
       return;
     }
-    this.#pending++;
-    const transaction = this.client.multi();
-    if (history !== undefined && envelope.id !== undefined) {
-      const { id, target, frame } = envelope;
-      history.addTo(transaction, { id, target, frame, time: Date.now() });
-    }
-    transaction.publish(this.channel, encodeEnvelope(envelope));
-    transaction.exec().then(
-      (results) => {
-        this.#pending--;
-        const failed = results?.find(([error]) => error)?.[0];
-        if (failed) this.#published(history, failed);
-        // A stall (too many publishes waiting) ends without a reconnect: Redis answered.
-        else this.#recoverIfUp();
-      },
-      (error: unknown) => {
-        this.#pending--;
-        this.#published(history, error);
-      },
-    );
-  }
-
-  /** The next event id from the {@link HybridClock}: unique and increasing across instances. */
-  nextId(): string {
-    return this.clock.next();
+    this.#append(this.#dropped.take(), envelope);
   }
 
   /** Unsubscribes and closes the connections the backplane opened; given clients stay open. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#follower.close();
+    clearTimeout(this.#timer);
     this.#starting?.resolve();
     this.#starting = undefined;
     const subscriber = this.#subscriber;
@@ -244,14 +245,111 @@ export class RedisBackplane implements Backplane {
     }
   }
 
+  /** Runs the append script for the gaps of `targets`, then `envelope`. */
+  #append(targets: readonly Target[], envelope?: Envelope): void {
+    const entries: EntryFields[] = targets.map((target) => this.#gapFields(target));
+    const ids: (string | undefined)[] = targets.map(() => undefined);
+    if (envelope !== undefined) {
+      entries.push(eventFields(envelope));
+      ids.push(envelope.id);
+    }
+    this.#pending++;
+    this.#scripts.append(entries, ids, this.#maxEvents, this.#maxAgeMs).then(
+      () => {
+        this.#pending--;
+        this.#recoverIfUp();
+        this.#flushGaps();
+      },
+      (error: unknown) => {
+        this.#pending--;
+        // Its outcome is unknown: count it as dropped (a spurious reset, never a silent loss).
+        for (const target of targets) this.#dropped.add(target);
+        if (envelope !== undefined) this.#dropped.add(envelope.target);
+        if (!this.#closed) this.#fail("a send failed; it may not have been ordered", error);
+        this.#flushLater();
+      },
+    );
+  }
+
+  /** Writes the gap entries of dropped sends, if any and Redis can take them. */
+  #flushGaps(): void {
+    if (this.#closed || this.#dropped.size === 0 || this.client.status !== "ready") return;
+    if (this.#pending >= this.maxPendingCommands) return;
+    this.#append(this.#dropped.take());
+  }
+
+  #flushLater(): void {
+    if (this.#closed || this.client.status !== "ready") return; // "ready" flushes
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#flushGaps(), RETRY_MS);
+    this.#timer.unref?.();
+  }
+
+  #origin(): string {
+    return this.#receiver?.instanceId ?? "";
+  }
+
+  #gapFields(target: Target): EntryFields {
+    return gapFields(this.#origin(), target);
+  }
+
+  #gap(target: Target): Omit<Envelope, "position"> {
+    return { origin: this.#origin(), target, frame: "", gap: true };
+  }
+
+  readonly #deliver = (entry: StreamEntry): void => {
+    const envelope = toEnvelope(entry);
+    if (envelope !== undefined) this.#receive(envelope);
+  };
+
+  #receive(envelope: Envelope): void {
+    const receiver = this.#receiver;
+    if (receiver === undefined || this.#closed) return;
+    try {
+      receiver.receive(envelope);
+    } catch (error) {
+      receiver.reportError(error);
+    }
+  }
+
+  /** Subscribed and connected for the first time: reads the newest position, then delivers from it. */
+  #begin(): void {
+    if (this.#beginning || this.#closed || this.#follower.head !== undefined) return;
+    if (!this.#subscribed || this.client.status !== "ready") return;
+    this.#beginning = true;
+    this.#scripts.origin(originFields(this.#origin()).payload).then(
+      (position) => {
+        this.#beginning = false;
+        if (this.#closed) return;
+        this.#receiver?.seek?.(position);
+        this.#follower.start(position);
+        this.#starting?.resolve();
+        this.#starting = undefined;
+        this.#recoverIfUp();
+        this.#flushGaps();
+      },
+      (error: unknown) => {
+        this.#beginning = false;
+        if (this.#closed) return;
+        this.#fail("could not read the stream", error);
+        if (this.client.status === "ready") {
+          clearTimeout(this.#timer);
+          this.#timer = setTimeout(() => this.#begin(), RETRY_MS);
+          this.#timer.unref?.();
+        }
+      },
+    );
+  }
+
   readonly #subscribe = (): void => {
     const subscriber = this.#subscriber;
     if (this.#closed || subscriber === undefined) return;
     subscriber.subscribe(this.channel).then(
       () => {
+        if (this.#closed) return;
         this.#subscribed = true;
-        this.#starting?.resolve();
-        this.#starting = undefined;
+        if (this.#follower.head === undefined) this.#begin();
+        else this.#follower.catchUp(); // whatever was published while unsubscribed
         this.#recoverIfUp();
       },
       (error: unknown) => this.#fail("could not subscribe", error),
@@ -259,21 +357,22 @@ export class RedisBackplane implements Backplane {
   };
 
   readonly #onMessage = (channel: string, message: string): void => {
-    const receiver = this.#receiver;
-    if (channel !== this.channel || receiver === undefined || this.#closed) return;
-    const envelope = decodeEnvelope(message);
-    if (envelope === undefined) {
-      receiver.reportError(
-        new Error(`[se] ignored a message on ${channel} that is not an se envelope`),
+    if (channel !== this.channel || this.#closed) return;
+    const entry = decodeMessage(message);
+    if (entry === undefined) {
+      this.#receiver?.reportError(
+        new Error(`[se] ignored a message on ${channel} that is not an se stream entry`),
       );
       return;
     }
-    if (envelope.id !== undefined) this.clock.observe(envelope.id);
-    receiver.receive(envelope);
+    this.#follower.onMessage(entry);
   };
 
   readonly #onClientReady = (): void => {
-    this.#everReady = true;
+    if (this.#closed) return;
+    this.#flushGaps();
+    if (this.#follower.head === undefined) this.#begin();
+    else this.#follower.resume();
     this.#recoverIfUp();
   };
 
@@ -287,39 +386,15 @@ export class RedisBackplane implements Backplane {
   };
 
   readonly #onSubscriberClose = (): void => {
-    if (this.#subscribed && !this.#closed) this.#missed = true;
     this.#subscribed = false;
     this.#onClose();
   };
 
-  #published(history: RedisReplayHistory | undefined, error: unknown): void {
-    history?.lose();
-    this.#fail("a publish failed; the event may have stayed on this instance", error);
-  }
-
   #recoverIfUp(): void {
-    if (!this.connected) return;
-    this.#reporter.recover();
-    this.#resyncIfMissed();
+    if (this.connected) this.#reporter.recover();
   }
 
-  /**
-   * Subscribed again after the subscription was lost (not after the first connect): the other
-   * instances' events from that time never reached this hub's clients. Waits until the command
-   * connection is ready too ({@link connected}), so the clients' replay can read the history.
-   */
-  #resyncIfMissed(): void {
-    if (!this.#missed || this.#closed) return;
-    this.#missed = false;
-    if (!this.resyncOnRecovery) return;
-    try {
-      this.#receiver?.resync?.();
-    } catch (error) {
-      this.#receiver?.reportError(error);
-    }
-  }
-
-  /** Reports once per outage; while a hub waits for the first subscription, rejects that instead. */
+  /** Reports once per outage; while a hub waits for the first start, rejects that instead. */
   #fail(what: string, cause?: unknown): void {
     const starting = this.#starting;
     if (starting === undefined) {
@@ -340,6 +415,14 @@ export class RedisBackplane implements Backplane {
  */
 export function redisBackplane(options: RedisBackplaneOptions = {}): RedisBackplane {
   return new RedisBackplane(options);
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
+    throw new SeOptionError(name, `must be a positive integer, got ${String(value)}`);
+  }
+  return value;
 }
 
 function noop(): void {}

@@ -8,7 +8,7 @@ export class RedisUnavailableError extends SeError {
   constructor(what: string, options?: { cause?: unknown }) {
     super(
       "SE_ERR_REDIS_UNAVAILABLE",
-      `Redis is unavailable: ${what}. Events stay local to this instance (and are not kept for replay) until the connection is back; it reconnects by itself.`,
+      `Redis is unavailable: ${what}. Until the connection is back (it reconnects by itself), sends cannot be ordered and are dropped; the clients they were for are then told to reset.`,
       options,
     );
     this.name = "RedisUnavailableError";
