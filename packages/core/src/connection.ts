@@ -3,16 +3,17 @@ import type { EventSink } from "./event-sink.js";
 import type { FlushScheduler } from "./flush-scheduler.js";
 import type { EventMessage } from "./format-event.js";
 import type { HubCounters } from "./hub-stats.js";
+import { comparePositions } from "./position.js";
 import { SizedQueue } from "./sized-queue.js";
 import { utf8Length } from "./utf8-length.js";
 
-/** What happens when a slow client's queue passes `maxQueueBytes`. */
+/** What happens to a client that holds more than `maxQueueBytes` for `slowClientTimeoutMs`. */
 export type SlowClientPolicy = "disconnect" | "drop-oldest";
 
 /**
  * Why a connection ended: `close()` was called; the client went away; `slowClientPolicy:
- * "disconnect"` cut it; `hub.close()`; `resync`: the backplane may have missed events, so the
- * hub ended the stream for its client to reconnect and replay.
+ * "disconnect"` cut it; `hub.close()`; `resync`: the hub ended the stream for its client to
+ * reconnect and replay.
  */
 export type CloseReason = "ended" | "client-gone" | "slow-client" | "hub-closed" | "resync";
 
@@ -22,9 +23,11 @@ export interface ConnectionOwner {
   readonly counters: HubCounters;
   readonly maxQueueBytes: number;
   readonly slowClientPolicy: SlowClientPolicy;
+  readonly slowClientTimeoutMs: number;
   sendToConnection(connection: Connection, message: EventMessage): string | undefined;
   subscribe(connection: Connection, topic: string): void;
   unsubscribe(connection: Connection, topic: string): void;
+  startReplay(connection: Connection): void;
   detach(connection: Connection, reason: CloseReason): void;
 }
 
@@ -36,8 +39,19 @@ export interface PipeOptions<T> {
 
 /** Text is written at once, without waiting for the end of the task, past this many characters. */
 const FLUSH_AT = 64 * 1024;
+/** Held past this many times `maxQueueBytes`, a client is slow whether it drains or not. */
+const HARD_LIMIT = 32;
 /** Largest chunk written to a sink when draining a queue. */
 const DRAIN_CHUNK = 64 * 1024;
+
+/** Shared events that arrived while a replay runs, written after it. */
+interface HeldEvents {
+  frames: string[];
+  positions: (string | undefined)[];
+  bytes: number;
+  /** More than `maxQueueBytes` arrived: they were let go and the replay reads them again. */
+  overflowed: boolean;
+}
 
 /**
  * One open event stream to one client. Created by {@link EventHub.connect}; leaves
@@ -50,6 +64,13 @@ export class Connection {
   readonly lastEventId: string | undefined;
   /** Number unique within the hub. */
   readonly serial: number;
+  /**
+   * Position of the last shared event this stream has caught up with (its place in the one
+   * order); per-connection event ids are made from it. @internal
+   */
+  cursor: string | undefined;
+  /** Per-connection events sent so far. @internal */
+  ownEvents = 0;
   #topics: Set<string> | undefined;
   readonly #sink: EventSink;
   readonly #owner: ConnectionOwner;
@@ -57,7 +78,17 @@ export class Connection {
   #blocked = false;
   /** Only while the client is behind. */
   #queue: SizedQueue<string> | undefined;
-  #held: Array<string | undefined> | null = null;
+  /** Bytes the sink held when it last refused more (counted in `bytesQueued`). */
+  #sinkHeld = 0;
+  /** Set while more than `maxQueueBytes` is held: fires the slow-client policy. */
+  #slowTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the client last drained while more than `maxQueueBytes` was held for it. */
+  #lastDrain = 0;
+  /** The policy applied: the client stays judged slow until it drains. */
+  #judgedSlow = false;
+  /** Set while a replay is due or running. @internal */
+  held: HeldEvents | undefined;
+  #replayPending = false;
   #closed = false;
   #closeReason: CloseReason | undefined;
   #active = false;
@@ -104,14 +135,24 @@ export class Connection {
     return this.#topics ?? EMPTY;
   }
 
-  /** Bytes waiting for a slow client (0 when the client keeps up). */
+  /** Bytes held for this client: waiting in its queue, and in the sink when it refused more. */
   get queuedBytes(): number {
-    return this.#queue?.bytes ?? 0;
+    return (this.#queue?.bytes ?? 0) + this.#sinkHeld;
+  }
+
+  /** True while a replay of what the client missed is due or running. */
+  get replaying(): boolean {
+    return this.held !== undefined;
+  }
+
+  /** True while the sink refuses more bytes (the client is behind). @internal */
+  get blocked(): boolean {
+    return this.#blocked;
   }
 
   /**
-   * Sends one event to this connection only. With `autoGenerateId`, the event gets a
-   * hub-wide id, which is returned.
+   * Sends one event to this connection only (not replayable). With `autoGenerateId`, the event
+   * gets an id that a reconnect can resume from, which is returned.
    * @throws {ConnectionClosedError} when the stream has ended.
    * @throws {SseFormatError} when the message is invalid; nothing is written.
    */
@@ -135,12 +176,23 @@ export class Connection {
   }
 
   /**
+   * Starts the replay of what the client missed, when the connection was opened with
+   * `deferReplay` (so topics subscribed meanwhile are replayed too). Idempotent.
+   */
+  startReplay(): void {
+    if (!this.#replayPending) return;
+    this.#replayPending = false;
+    if (!this.#closed) this.#owner.startReplay(this);
+  }
+
+  /**
    * Sends every item of an async iterable (async generator, Node readable stream, Web
    * `ReadableStream`) as an event, waiting while the client is slow. When the client goes
    * away the producer is stopped: its `return()` is called (a Node stream is destroyed).
    * Resolves when the source is done or the connection closed.
    */
   async pipe<T>(source: AsyncIterable<T>, options: PipeOptions<T> = {}): Promise<void> {
+    this.startReplay();
     const map = options.map ?? ((item: T) => ({ data: item }) as EventMessage);
     const iterator = source[Symbol.asyncIterator]();
     const stop = (): void => {
@@ -166,7 +218,7 @@ export class Connection {
           return;
         }
         this.send(map(next.value));
-        if (this.#blocked) await this.#drained();
+        if (this.#blocked) await this.drained();
       }
     } finally {
       signal.removeEventListener("abort", onAbort);
@@ -182,13 +234,54 @@ export class Connection {
     this.#terminate("ended");
   }
 
-  /** Writes a preformatted frame. The hot path of every send. @internal */
-  write(frame: string, id?: string): void {
-    if (this.#closed) return;
-    if (this.#held !== null) {
-      this.#held.push(frame, id);
+  /**
+   * Delivers a shared event at `position` (the hot path of every broadcast): held while a
+   * replay runs, else written, and the cursor moves to it. @internal
+   */
+  deliver(frame: string, position: string | undefined): void {
+    const held = this.held;
+    if (held === undefined) {
+      this.write(frame);
+      if (position !== undefined) this.cursor = position;
       return;
     }
+    if (this.#closed || held.overflowed) return;
+    held.frames.push(frame);
+    held.positions.push(position);
+    held.bytes += frame.length;
+    if (held.bytes > this.#owner.maxQueueBytes) {
+      // Let them go: the replay reads them from the history again (see replay.ts).
+      held.overflowed = true;
+      held.frames = [];
+      held.positions = [];
+      held.bytes = 0;
+    }
+  }
+
+  /** Holds shared events until {@link releaseHeld}; with `deferred`, until {@link startReplay}. @internal */
+  holdForReplay(deferred: boolean): void {
+    this.held ??= { frames: [], positions: [], bytes: 0, overflowed: false };
+    this.#replayPending = deferred;
+  }
+
+  /** Ends the replay: writes the held events that come after the cursor. @internal */
+  releaseHeld(): void {
+    const held = this.held;
+    this.held = undefined;
+    if (held === undefined || this.#closed) return;
+    for (let i = 0; i < held.frames.length; i++) {
+      const position = held.positions[i];
+      const cursor = this.cursor;
+      if (position !== undefined && cursor !== undefined) {
+        if (comparePositions(position, cursor) <= 0) continue;
+      }
+      this.deliver(held.frames[i] as string, position);
+    }
+  }
+
+  /** Writes a preformatted frame. @internal */
+  write(frame: string): void {
+    if (this.#closed) return;
     this.#active = true;
     if (this.#blocked) {
       this.#enqueue(frame);
@@ -206,7 +299,7 @@ export class Connection {
     this.#pending = "";
     if (this.#closed) return;
     if (this.#blocked) this.#enqueue(chunk);
-    else if (!this.#sink.write(chunk)) this.#blocked = true;
+    else if (!this.#sink.write(chunk)) this.#onRefused(chunk);
   }
 
   /**
@@ -221,41 +314,29 @@ export class Connection {
     }
   }
 
-  /** Holds live events until {@link releaseHeld} (used while an async replay runs). @internal */
-  holdLive(): void {
-    this.#held ??= [];
-  }
-
-  /**
-   * Stops holding: runs `replay` (which writes the replayed frames first), then writes the
-   * held live events, skipping the ids `replay` returned. @internal
-   */
-  releaseHeld(replay: () => ReadonlySet<string>): void {
-    const held = this.#held;
-    this.#held = null;
-    const skip = replay();
-    if (held === null) return;
-    for (let i = 0; i < held.length; i += 2) {
-      const id = held[i + 1];
-      if (id !== undefined && skip.has(id)) continue;
-      this.write(held[i] as string, id);
-    }
-  }
-
   /**
    * Ends the stream for the hub (`"hub-closed"` or `"resync"`), after what is queued and an
    * optional last frame. @internal
    */
   closeForHub(finalFrame: string | undefined, reason: CloseReason = "hub-closed"): void {
     if (this.#closed) return;
+    this.releaseHeld();
     if (finalFrame !== undefined) this.write(finalFrame);
     this.#flushAll();
     this.#sink.end();
     this.#terminate(reason);
   }
 
+  /** Resolves once the sink takes bytes again (or the connection closed). @internal */
+  drained(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.#blocked || this.#closed) return resolve();
+      if (this.#drainWaiters === undefined) this.#drainWaiters = [];
+      this.#drainWaiters.push(resolve);
+    });
+  }
+
   #flushAll(): void {
-    if (this.#held !== null) this.releaseHeld(() => EMPTY);
     this.flush();
     if (this.#blocked && this.#queue !== undefined && this.#queue.length > 0) {
       // The client is slow but we are ending: hand what is left to the sink, which flushes it.
@@ -264,65 +345,119 @@ export class Connection {
     }
   }
 
+  #onRefused(chunk: string): void {
+    this.#blocked = true;
+    const held = this.#sink.bufferedBytes?.() ?? utf8Length(chunk);
+    this.#owner.counters.bytesQueued += held - this.#sinkHeld;
+    this.#sinkHeld = held;
+    this.#checkHeld();
+  }
+
   #enqueue(frame: string): void {
     const size = utf8Length(frame);
     this.#queue ??= new SizedQueue<string>();
     this.#queue.push(frame, size);
     this.#owner.counters.bytesQueued += size;
-    if (this.#queue.bytes > this.#owner.maxQueueBytes) this.#overflow(this.#queue);
+    this.#checkHeld();
   }
 
-  #overflow(queue: SizedQueue<string>): void {
+  /**
+   * More than `maxQueueBytes` held: from now on the client must keep draining, at least once
+   * every `slowClientTimeoutMs`, or the policy applies; a reader that keeps up may take as long
+   * as it needs for a large burst. Past `HARD_LIMIT` × `maxQueueBytes` it applies at once.
+   */
+  #checkHeld(): void {
+    const held = this.queuedBytes;
+    const max = this.#owner.maxQueueBytes;
+    if (held <= max) return;
+    if (this.#judgedSlow) {
+      this.#dropOldest();
+      return;
+    }
+    if (held > max * HARD_LIMIT) {
+      this.#onSlow();
+      return;
+    }
+    if (this.#slowTimer !== undefined) return;
+    this.#lastDrain = Date.now();
+    this.#armSlowTimer(this.#owner.slowClientTimeoutMs);
+  }
+
+  #armSlowTimer(ms: number): void {
+    const timer = setTimeout(() => this.#onSlowTimer(), ms);
+    (timer as { unref?: () => void }).unref?.();
+    this.#slowTimer = timer;
+  }
+
+  #onSlowTimer(): void {
+    this.#slowTimer = undefined;
+    if (this.#closed || this.queuedBytes <= this.#owner.maxQueueBytes) return;
+    const left = this.#lastDrain + this.#owner.slowClientTimeoutMs - Date.now();
+    if (left > 0) this.#armSlowTimer(left);
+    else this.#onSlow();
+  }
+
+  #onSlow(): void {
+    if (this.#slowTimer !== undefined) clearTimeout(this.#slowTimer);
+    this.#slowTimer = undefined;
     const counters = this.#owner.counters;
     if (this.#owner.slowClientPolicy === "disconnect") {
       counters.slowClientsDisconnected++;
-      counters.eventsDropped += queue.length;
+      counters.eventsDropped += this.#queue?.length ?? 0;
       this.#sink.destroy();
       this.#terminate("slow-client");
       return;
     }
-    while (queue.bytes > this.#owner.maxQueueBytes && queue.length > 0) {
-      this.#shiftQueue(queue);
+    this.#judgedSlow = true;
+    this.#dropOldest();
+  }
+
+  #dropOldest(): void {
+    const queue = this.#queue;
+    if (queue === undefined) return;
+    const counters = this.#owner.counters;
+    while (this.queuedBytes > this.#owner.maxQueueBytes && queue.length > 0) {
+      const before = queue.bytes;
+      queue.shift();
+      counters.bytesQueued -= before - queue.bytes;
       counters.eventsDropped++;
     }
   }
 
-  #shiftQueue(queue: SizedQueue<string>): string {
-    const before = queue.bytes;
-    const frame = queue.shift();
-    this.#owner.counters.bytesQueued -= before - queue.bytes;
-    return frame;
+  #clearQueue(): void {
+    if (this.#queue !== undefined) this.#owner.counters.bytesQueued -= this.#queue.bytes;
+    this.#queue = undefined;
   }
 
-  #clearQueue(): void {
-    if (this.#queue === undefined) return;
-    this.#owner.counters.bytesQueued -= this.#queue.bytes;
-    this.#queue = undefined;
+  #clearSinkHeld(): void {
+    this.#owner.counters.bytesQueued -= this.#sinkHeld;
+    this.#sinkHeld = 0;
   }
 
   #onDrain(): void {
     if (this.#closed || !this.#blocked) return;
     this.#blocked = false;
+    this.#lastDrain = Date.now();
+    this.#clearSinkHeld();
     // Re-read the queue after each write: a write may end the connection, which drops it.
     let queue = this.#queue;
     while (!this.#blocked && queue !== undefined && queue.length > 0) {
       let chunk = "";
       while (chunk.length < DRAIN_CHUNK && queue.length > 0) {
-        chunk += this.#shiftQueue(queue);
+        const before = queue.bytes;
+        chunk += queue.shift();
+        this.#owner.counters.bytesQueued -= before - queue.bytes;
       }
-      if (!this.#sink.write(chunk)) this.#blocked = true;
+      if (!this.#sink.write(chunk)) this.#onRefused(chunk);
       queue = this.#queue;
     }
     if (queue !== undefined && queue.length === 0) this.#clearQueue();
+    if (this.queuedBytes <= this.#owner.maxQueueBytes) {
+      this.#judgedSlow = false;
+      if (this.#slowTimer !== undefined) clearTimeout(this.#slowTimer);
+      this.#slowTimer = undefined;
+    }
     if (!this.#blocked) this.#wakeDrainWaiters();
-  }
-
-  #drained(): Promise<void> {
-    return new Promise((resolve) => {
-      if (!this.#blocked || this.#closed) return resolve();
-      if (this.#drainWaiters === undefined) this.#drainWaiters = [];
-      this.#drainWaiters.push(resolve);
-    });
   }
 
   #wakeDrainWaiters(): void {
@@ -336,8 +471,11 @@ export class Connection {
     this.#closed = true;
     this.#closeReason = reason;
     this.#pending = "";
-    this.#held = null;
+    this.held = undefined;
+    if (this.#slowTimer !== undefined) clearTimeout(this.#slowTimer);
+    this.#slowTimer = undefined;
     this.#clearQueue();
+    this.#clearSinkHeld();
     this.#wakeDrainWaiters();
     this.#controller?.abort(reason);
     if (this.#topics) for (const topic of this.#topics) this.#owner.unsubscribe(this, topic);

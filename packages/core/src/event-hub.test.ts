@@ -4,7 +4,7 @@ import type { Backplane, BackplaneReceiver } from "./backplane.js";
 import type { CloseReason, Connection } from "./connection.js";
 import { SeError, SeOptionError, SseFormatError } from "./errors.js";
 import { EventHub, type EventHubOptions } from "./event-hub.js";
-import type { HistoryEntry, ReplayHistory } from "./replay-history.js";
+import type { HistoryEntry, ReplayHistory, ReplaySlice } from "./replay-history.js";
 
 const hubs: EventHub[] = [];
 const readers: StreamReader[] = [];
@@ -252,14 +252,14 @@ describe("EventHub registry", () => {
 });
 
 describe("EventHub replay", () => {
-  it("ids are unique and increasing, also across hubs created later", () => {
-    const ids: bigint[] = [];
+  it("ids are unique and increasing within a hub, and hubs share no id state", () => {
     for (let h = 0; h < 3; h++) {
       const hub = makeHub();
+      const ids: bigint[] = [];
       for (let i = 0; i < 2_000; i++) ids.push(BigInt(hub.broadcast({ data: "x" }).id as string));
+      for (let i = 1; i < ids.length; i++)
+        expect(ids[i] as bigint).toBeGreaterThan(ids[i - 1] as bigint);
     }
-    for (let i = 1; i < ids.length; i++)
-      expect(ids[i] as bigint).toBeGreaterThan(ids[i - 1] as bigint);
   });
 
   it("replays exactly the missed events addressed to the client, in order, before live ones", async () => {
@@ -344,8 +344,7 @@ describe("EventHub replay", () => {
       append: (entry) => entries.push(entry),
       since: async (lastEventId) => {
         await gate;
-        const at = entries.findIndex((e) => e.id === lastEventId);
-        return at === -1 ? undefined : entries.slice(at + 1);
+        return sliceAfter(entries, lastEventId);
       },
     };
     const hub = makeHub({ history });
@@ -376,8 +375,7 @@ describe("EventHub replay", () => {
     const history: ReplayHistory = {
       append: (entry) => entries.push(entry),
       since: (lastEventId) => {
-        const at = entries.findIndex((e) => e.id === lastEventId);
-        const snapshot = at === -1 ? undefined : entries.slice(at + 1);
+        const snapshot = sliceAfter(entries, lastEventId);
         return new Promise((resolve) => setTimeout(() => resolve(snapshot), 10));
       },
     };
@@ -391,7 +389,7 @@ describe("EventHub replay", () => {
     expect(reader.events.map((e) => e.data)).toEqual(["missed", "live 1", "live 2"]);
   });
 
-  it("an async history that fails releases the live events and reports the error", async () => {
+  it("an async history that fails: the client is told to reset, then gets live events; the error is reported", async () => {
     const errors: unknown[] = [];
     const failure = new Error("store down");
     const hub = makeHub({
@@ -401,9 +399,12 @@ describe("EventHub replay", () => {
     hub.on("error", (error) => errors.push(error));
     const reader = open(hub, { lastEventId: "5" });
     hub.broadcast({ data: "live" });
-    await until(() => reader.events.length === 1, "live after failure");
-    expect(reader.text).toBe("data: live\n\n");
+    await until(() => reader.events.length === 2, "reset and live after failure");
+    expect(reader.text).toBe(
+      'event: se-reset\ndata: {"reason":"history-unavailable","lastEventId":"5"}\n\ndata: live\n\n',
+    );
     expect(errors).toEqual([failure]);
+    expect(hub.stats().resets).toBe(1);
   });
 
   it("an async reset comes before live events held during the lookup", async () => {
@@ -483,3 +484,11 @@ describe("EventHub resync", () => {
     expect(hub.stats().resyncs).toBe(1);
   });
 });
+
+/** A hand-written history's answer: what followed `key` (an id or a position) in `entries`. */
+function sliceAfter(entries: readonly HistoryEntry[], key: string): ReplaySlice | undefined {
+  const at = entries.findIndex((e) => e.id === key || e.position === key);
+  if (at === -1) return undefined;
+  const position = (entries[at] as HistoryEntry).position;
+  return { position, entries: entries.slice(at + 1).filter((e) => e.id !== undefined) };
+}

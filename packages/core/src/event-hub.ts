@@ -20,26 +20,30 @@ import {
   type Serializer,
 } from "./format-event.js";
 import { createCounters, type HubCounters, type HubStats } from "./hub-stats.js";
+import { checkLastEventId, checkName } from "./limits.js";
+import { connectionEventId } from "./position.js";
+import { type ReplayContext, type ResetReason, replay } from "./replay.js";
 import {
-  type HistoryEntry,
   MemoryReplayHistory,
   type MemoryReplayHistoryOptions,
   type ReplayHistory,
 } from "./replay-history.js";
 import { type Target, targetMatches } from "./target.js";
 
-/** What to do when a client reconnects with a `Last-Event-ID` the history no longer holds. */
+/** What to do when a client's replay cannot be done (unknown or too old id, history failed, outage gap). */
 export type StaleReplayPolicy = "reset" | "ignore" | ((connection: Connection) => void);
 
 /** Options of an {@link EventHub}. Every one has a default. */
 export interface EventHubOptions {
-  /** Give every event a hub-wide, increasing id when the caller gives none. @default true */
+  /** Give every event an id when the caller gives none (shared events: their position; per-connection events: `"<position>~<n>"`). @default true */
   autoGenerateId?: boolean;
   /** Turns non-string `data` into text. @default JSON.stringify */
   serializer?: Serializer;
   /** Replay history: limits for the in-memory one, your own store, or `false` to keep none. @default in-memory, 1000 events / 1 MiB / 5 min */
   history?: ReplayHistory | MemoryReplayHistoryOptions | false;
-  /** Behaviour for a `Last-Event-ID` that is too old or unknown. @default "reset" */
+  /** How long a replay waits for an async history before the client is told to reset. @default 5000 */
+  historyTimeoutMs?: number;
+  /** Behaviour when a replay cannot be done (unknown or too old id, history failed, gap). @default "reset" */
   onStaleLastEventId?: StaleReplayPolicy;
   /** Event type sent by the `"reset"` policy; the client should reload its state. @default "se-reset" */
   resetEvent?: string;
@@ -47,8 +51,18 @@ export interface EventHubOptions {
   retry?: number | false;
   /** Interval of comment heartbeats on idle streams, in ms, or `false`. One shared timer. @default 20000 */
   heartbeatMs?: number | false;
-  /** Bytes queued for a slow client before `slowClientPolicy` applies. @default 1 MiB */
+  /**
+   * Bytes held for one client (queued, and in its socket) past which it must keep draining:
+   * a client that drains nothing for `slowClientTimeoutMs`, or holds 32 × this, is slow.
+   * @default 1 MiB
+   */
   maxQueueBytes?: number;
+  /**
+   * How long a client holding more than `maxQueueBytes` may go without draining before
+   * `slowClientPolicy` applies: a reader that keeps up may take its time over a large burst,
+   * one that stopped reading is cut. @default 1000
+   */
+  slowClientTimeoutMs?: number;
   /** `"disconnect"` the slow client (it reconnects and replays) or `"drop-oldest"` queued events. @default "disconnect" */
   slowClientPolicy?: SlowClientPolicy;
   /** Carries sends to connections held by other instances (e.g. `@se/redis`). @default in-process only */
@@ -65,6 +79,12 @@ export interface ConnectOptions {
   lastEventId?: string | null;
   /** Topics to join from the start (so replay includes them). */
   topics?: Iterable<string>;
+  /**
+   * Wait for `connection.startReplay()` before replaying (live events are held meanwhile), so
+   * topics subscribed after `connect` are replayed too. Adapters start it when the route's
+   * handler returns. @default false
+   */
+  deferReplay?: boolean;
 }
 
 /** Options for {@link EventHub.close}. */
@@ -75,11 +95,14 @@ export interface HubCloseOptions {
 
 /** What a send did. */
 export interface Delivery {
-  /** The event's id, given or generated. */
+  /**
+   * The event's id, given or generated. With an ordered backplane (`@se/redis`) a generated id
+   * is made by the backplane later, so it is `undefined` here.
+   */
   readonly id: string | undefined;
-  /** Connections on this instance that got it. */
+  /** Connections on this instance that got it now (0 with an ordered backplane: they get it in order, shortly). */
   readonly local: number;
-  /** Whether it was handed to the backplane for the other instances. */
+  /** Whether it was handed to the backplane. */
   readonly published: boolean;
 }
 
@@ -91,11 +114,12 @@ export interface HubEvents {
 }
 
 const HEARTBEAT_FRAME = ":\n\n";
-const EMPTY_IDS: ReadonlySet<string> = new Set();
+const ALL: Target = { kind: "all" };
 
 /**
- * The registry of open event streams: seid → connections, topics, broadcast, replay,
- * heartbeats. Create one per app; adapters (Fastify, `node:http`, Web streams) connect sinks to it.
+ * The registry of open event streams (seid → connections, topics) and the dispatch of events
+ * to them: send → frame once → targets → connections → sinks. Replay lives in `replay.ts`.
+ * Create one per app; adapters (Fastify, `node:http`, Web streams) connect sinks to it.
  *
  * @example
  * const hub = new EventHub();
@@ -115,12 +139,14 @@ export class EventHub {
   readonly counters: HubCounters = createCounters();
   readonly maxQueueBytes: number;
   readonly slowClientPolicy: SlowClientPolicy;
+  readonly slowClientTimeoutMs: number;
   readonly #retryFrame: string | undefined;
   readonly #heartbeatMs: number | false;
   readonly #staleReplay: StaleReplayPolicy;
   readonly #resetEvent: string;
   readonly #backplane: Backplane | undefined;
-  readonly #nextId: () => string;
+  readonly #ordered: boolean;
+  readonly #nextPosition: () => string;
   readonly #seidGenerator: () => string;
   readonly #connections = new Set<Connection>();
   readonly #bySeid = new Map<string, Set<Connection>>();
@@ -130,11 +156,14 @@ export class EventHub {
     disconnect: new Set(),
     error: new Set(),
   };
+  /** Position of the newest shared event with an id: where a new connection starts. */
+  #head: string | undefined;
   #serial = 0;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #closed = false;
   #started: Promise<void> | undefined;
   readonly #owner: ConnectionOwner;
+  readonly #replay: ReplayContext | undefined;
   /** Live, read-only view of seid → open connections on this instance. */
   readonly clients: ClientsView;
 
@@ -144,6 +173,11 @@ export class EventHub {
     this.serializer = options.serializer ?? jsonSerializer;
     this.history = createHistory(options.history);
     this.maxQueueBytes = positiveOption("maxQueueBytes", options.maxQueueBytes, 1024 * 1024);
+    this.slowClientTimeoutMs = positiveOption(
+      "slowClientTimeoutMs",
+      options.slowClientTimeoutMs,
+      1000,
+    );
     this.slowClientPolicy = options.slowClientPolicy ?? "disconnect";
     if (this.slowClientPolicy !== "disconnect" && this.slowClientPolicy !== "drop-oldest") {
       throw new SeOptionError("slowClientPolicy", 'must be "disconnect" or "drop-oldest"');
@@ -153,35 +187,65 @@ export class EventHub {
       retry === false ? undefined : asOption("retry", () => formatEvent({ retry }));
     const heartbeat = options.heartbeatMs ?? 20_000;
     this.#heartbeatMs = heartbeat === false ? false : positiveOption("heartbeatMs", heartbeat, 0);
-    this.#staleReplay = options.onStaleLastEventId ?? "reset";
+    const stale = options.onStaleLastEventId ?? "reset";
+    if (stale !== "reset" && stale !== "ignore" && typeof stale !== "function") {
+      throw new SeOptionError("onStaleLastEventId", 'must be "reset", "ignore" or a function');
+    }
+    this.#staleReplay = stale;
     this.#resetEvent = options.resetEvent ?? "se-reset";
     asOption("resetEvent", () => formatEvent({ event: this.#resetEvent }));
-    this.#backplane = options.backplane;
-    this.#nextId = options.backplane?.nextId?.bind(options.backplane) ?? createIdGenerator();
+    const backplane = options.backplane;
+    this.#backplane = backplane;
+    this.#ordered = backplane?.ordered === true;
+    if (this.#ordered && this.history !== undefined && !this.history.shared) {
+      throw new SeOptionError(
+        "history",
+        "must be the backplane's shared history (or false) with an ordered backplane",
+      );
+    }
+    this.#nextPosition = backplane?.nextId?.bind(backplane) ?? createIdGenerator();
     this.#seidGenerator = options.seidGenerator ?? (() => globalThis.crypto.randomUUID());
     this.clients = new ClientsView(this.#bySeid);
+    const historyTimeoutMs = positiveOption("historyTimeoutMs", options.historyTimeoutMs, 5000);
+    if (this.history !== undefined) {
+      this.#replay = {
+        history: this.history,
+        timeoutMs: historyTimeoutMs,
+        counters: this.counters,
+        reportError: (error) => this.reportError(error),
+        reset: (connection, reason) => this.#reset(connection, reason),
+      };
+      if (!this.history.shared) this.#appendOrigin(this.history);
+    }
     this.#owner = {
       flusher: this.flusher,
       counters: this.counters,
       maxQueueBytes: this.maxQueueBytes,
       slowClientPolicy: this.slowClientPolicy,
-      sendToConnection: (connection, message) =>
-        this.#dispatch({ kind: "connection", serial: connection.serial }, message, [connection]).id,
+      slowClientTimeoutMs: this.slowClientTimeoutMs,
+      sendToConnection: (connection, message) => this.#sendToConnection(connection, message),
       subscribe: (connection, topic) => {
         checkName("topic", topic);
         addTo(this.#byTopic, topic, connection);
       },
       unsubscribe: (connection, topic) => removeFrom(this.#byTopic, topic, connection),
+      startReplay: (connection) => {
+        if (this.#replay) replay(connection, this.#replay);
+        else connection.releaseHeld();
+      },
       detach: (connection, reason) => this.#detach(connection, reason),
     };
-    if (this.#backplane) {
+    if (backplane) {
       const receiver: BackplaneReceiver = {
         instanceId: this.instanceId,
         receive: (envelope) => this.#receive(envelope),
+        seek: (position) => {
+          this.#head = position;
+        },
         reportError: (error) => this.reportError(error),
         resync: () => this.resync(),
       };
-      const started = this.#backplane.start(receiver);
+      const started = backplane.start(receiver);
       if (started) this.#started = started.catch((error) => this.reportError(error));
     }
   }
@@ -202,27 +266,41 @@ export class EventHub {
   }
 
   /**
+   * Checks what {@link connect} would check, without connecting: adapters call it before they
+   * send the response's headers, so bad input gets a 4xx instead of a broken stream.
+   * @throws {SeOptionError} for an invalid seid or topic; {@link InvalidLastEventIdError} for an invalid `lastEventId`.
+   */
+  checkConnect(options: ConnectOptions = {}): void {
+    if (this.#closed) throw new SeError("SE_ERR_HUB_CLOSED", "Cannot connect: the hub is closed.");
+    if (options.seid !== undefined) checkName("seid", options.seid);
+    if (options.topics !== undefined) for (const topic of options.topics) checkName("topic", topic);
+    checkLastEventId(options.lastEventId ?? undefined);
+  }
+
+  /**
    * Registers a new stream. Advertises `retry`, replays what the client missed since
-   * `lastEventId`, and removes the connection by itself when the sink reports it closed.
-   * @throws {SeOptionError} for an empty or non-string seid or topic.
+   * `lastEventId` (see `deferReplay`), and removes the connection by itself when the sink
+   * reports it closed.
+   * @throws {SeOptionError} for an invalid seid or topic; {@link InvalidLastEventIdError} for an invalid `lastEventId`.
    */
   connect(sink: EventSink, options: ConnectOptions = {}): Connection {
     if (this.#closed) throw new SeError("SE_ERR_HUB_CLOSED", "Cannot connect: the hub is closed.");
-    const seid = options.seid ?? this.#seidGenerator();
-    checkName("seid", seid);
+    const seid = checkName("seid", options.seid ?? this.#seidGenerator());
     // Kept as long as the connection: store it flat, not as the rope a generator may build.
     flattenString(seid);
     const topics = options.topics === undefined ? undefined : [...options.topics];
     if (topics) for (const topic of topics) checkName("topic", topic);
-    const lastEventId = options.lastEventId ?? undefined;
+    const lastEventId = checkLastEventId(options.lastEventId ?? undefined);
     const connection = new Connection(this.#owner, sink, ++this.#serial, seid, lastEventId);
     if (connection.closed) return connection;
+    connection.cursor = this.#head;
     this.#connections.add(connection);
     addTo(this.#bySeid, seid, connection);
     if (topics) for (const topic of topics) connection.subscribe(topic);
     if (this.#retryFrame !== undefined) connection.write(this.#retryFrame);
-    if (lastEventId !== undefined && lastEventId !== "" && this.history) {
-      this.#replay(connection, lastEventId, this.history);
+    if (lastEventId !== undefined && lastEventId !== "" && this.#replay) {
+      connection.holdForReplay(options.deferReplay === true);
+      if (options.deferReplay !== true) replay(connection, this.#replay);
     }
     if (this.#heartbeatMs !== false && this.#heartbeat === undefined) this.#startHeartbeat();
     this.#emit("connect", connection);
@@ -250,7 +328,7 @@ export class EventHub {
    */
   broadcast(message: EventMessage, options: { topic?: string } = {}): Delivery {
     const topic = options.topic;
-    if (topic === undefined) return this.#dispatch({ kind: "all" }, message, this.#connections);
+    if (topic === undefined) return this.#dispatch(ALL, message, this.#connections);
     checkName("topic", topic);
     return this.#dispatch({ kind: "topic", topic }, message, this.#byTopic.get(topic));
   }
@@ -285,10 +363,9 @@ export class EventHub {
   /**
    * Ends every local stream (after what is queued, without a last event), so each client
    * reconnects with its `Last-Event-ID` after the advertised `retry` and replays what it
-   * missed from the history (or is told to reset). Called by a backplane that may have missed
-   * events from other instances (its subscription was down). The hub stays open: new
-   * connections are accepted at once. Each ended stream counts in `stats().resyncs` and emits
-   * `disconnect` with reason `"resync"`. Does nothing once the hub is closed.
+   * missed from the history (or is told to reset). The hub stays open: new connections are
+   * accepted at once. Each ended stream counts in `stats().resyncs` and emits `disconnect`
+   * with reason `"resync"`. Does nothing once the hub is closed.
    */
   resync(): void {
     if (this.#closed) return;
@@ -320,114 +397,131 @@ export class EventHub {
     connections: Iterable<Connection> | undefined,
   ): Delivery {
     if (this.#closed) throw new SeError("SE_ERR_HUB_CLOSED", "Cannot send: the hub is closed.");
-    if (typeof message !== "object" || message === null) {
-      throw new SseFormatError(
-        "message",
-        `must be an object, got ${message === null ? "null" : typeof message}`,
-      );
+    checkMessage(message);
+    const given = message.id === undefined ? undefined : checkId(message.id);
+    const backplane = this.#backplane;
+    if (this.#ordered && backplane !== undefined) {
+      // The backplane orders it; every instance, this one too, delivers it from `receive`.
+      const frame = formatFrame(message, undefined, this.serializer);
+      const autoId = this.autoGenerateId;
+      backplane.publish({ origin: this.instanceId, target, frame, id: given, autoId });
+      return { id: given, local: 0, published: true };
     }
-    const given = message.id;
-    const id =
-      given !== undefined ? checkId(given) : this.autoGenerateId ? this.#nextId() : undefined;
+    const position = this.#nextPosition();
+    const id = given ?? (this.autoGenerateId ? position : undefined);
     const frame = formatFrame(message, id, this.serializer);
-    if (id !== undefined && this.history) {
-      this.history.append({ id, target, frame, time: Date.now() });
+    const resumable = id === undefined ? undefined : position;
+    if (resumable !== undefined) {
+      this.history?.append({ id, position, target, frame, time: Date.now() });
+      this.#head = position;
     }
-    const local = connections ? this.#deliver(connections, frame, id) : 0;
-    let published = false;
-    if (this.#backplane && target.kind !== "connection") {
-      const envelope: Envelope =
-        id === undefined
-          ? { origin: this.instanceId, target, frame }
-          : { origin: this.instanceId, target, frame, id };
-      this.#backplane.publish(envelope);
-      published = true;
+    const local = connections ? this.#deliver(connections, frame, resumable) : 0;
+    if (backplane === undefined || target.kind === "connection") {
+      return { id, local, published: false };
     }
-    return { id, local, published };
+    const envelope: Envelope =
+      id === undefined
+        ? { origin: this.instanceId, target, frame }
+        : { origin: this.instanceId, target, frame, id };
+    backplane.publish(envelope);
+    return { id, local, published: true };
   }
 
-  #deliver(connections: Iterable<Connection>, frame: string, id: string | undefined): number {
+  #deliver(connections: Iterable<Connection>, frame: string, position: string | undefined): number {
     let count = 0;
     for (const connection of connections) {
-      connection.write(frame, id);
+      connection.deliver(frame, position);
       count++;
     }
     this.counters.eventsSent += count;
     return count;
   }
 
+  /** One event to one connection: not replayable, its id made from the connection's cursor. */
+  #sendToConnection(connection: Connection, message: EventMessage): string | undefined {
+    if (this.#closed) throw new SeError("SE_ERR_HUB_CLOSED", "Cannot send: the hub is closed.");
+    checkMessage(message);
+    const id =
+      message.id !== undefined
+        ? checkId(message.id)
+        : this.autoGenerateId
+          ? connectionEventId(connection.cursor ?? "0", ++connection.ownEvents)
+          : undefined;
+    connection.write(formatFrame(message, id, this.serializer));
+    this.counters.eventsSent++;
+    return id;
+  }
+
   #receive(envelope: Envelope): void {
-    if (this.#closed || envelope.origin === this.instanceId) return;
+    if (this.#closed) return;
     const { target, frame, id } = envelope;
-    if (id !== undefined && this.history && !this.history.shared) {
-      this.history.append({ id, target, frame, time: Date.now() });
+    let position = envelope.position;
+    if (!this.#ordered) {
+      if (envelope.origin === this.instanceId) return;
+      position = this.#nextPosition();
+      if (id !== undefined && this.history && !this.history.shared) {
+        this.history.append({ id, position, target, frame, time: Date.now() });
+      }
     }
-    const connections =
-      target.kind === "all"
-        ? this.#connections
-        : target.kind === "seid"
-          ? this.#bySeid.get(target.seid)
-          : target.kind === "topic"
-            ? this.#byTopic.get(target.topic)
-            : undefined;
-    if (connections) this.#deliver(connections, frame, id);
-  }
-
-  #replay(connection: Connection, lastEventId: string, history: ReplayHistory): void {
-    let result: ReturnType<ReplayHistory["since"]>;
-    try {
-      result = history.since(lastEventId);
-    } catch (error) {
-      this.reportError(error);
+    const connections = this.#targets(target);
+    if (envelope.gap === true) {
+      if (position !== undefined) this.#head = position;
+      if (connections) for (const connection of connections) this.#gap(connection, position);
       return;
     }
-    if (!isPromise(result)) {
-      this.#writeReplay(connection, lastEventId, result);
+    const resumable = id === undefined ? undefined : position;
+    if (resumable !== undefined) this.#head = resumable;
+    if (connections) this.#deliver(connections, frame, resumable);
+  }
+
+  #targets(target: Target): Iterable<Connection> | undefined {
+    switch (target.kind) {
+      case "all":
+        return this.#connections;
+      case "seid":
+        return this.#bySeid.get(target.seid);
+      case "topic":
+        return this.#byTopic.get(target.topic);
+      default:
+        return undefined;
+    }
+  }
+
+  /** Events for this connection may be lost at `position`: reset it there. */
+  #gap(connection: Connection, position: string | undefined): void {
+    const held = connection.held;
+    if (held !== undefined) {
+      // A replay runs: the gap is in the history too; reading it again resets in order.
+      held.overflowed = true;
       return;
     }
-    connection.holdLive();
-    result.then(
-      (entries) =>
-        connection.releaseHeld(() => this.#writeReplay(connection, lastEventId, entries)),
-      (error) => {
-        this.reportError(error);
-        connection.releaseHeld(() => EMPTY_IDS);
-      },
-    );
+    this.#reset(connection, "outage");
+    if (position !== undefined) connection.cursor = position;
   }
 
-  #writeReplay(
-    connection: Connection,
-    lastEventId: string,
-    entries: readonly HistoryEntry[] | undefined,
-  ): ReadonlySet<string> {
-    if (connection.closed) return EMPTY_IDS;
-    if (entries === undefined) {
-      this.#onStale(connection, lastEventId);
-      return EMPTY_IDS;
-    }
-    const replayed = new Set<string>();
-    for (const entry of entries) {
-      if (!targetMatches(entry.target, connection.seid, connection.topics)) continue;
-      connection.write(entry.frame);
-      replayed.add(entry.id);
-    }
-    this.counters.replayedEvents += replayed.size;
-    return replayed;
-  }
-
-  #onStale(connection: Connection, lastEventId: string): void {
+  #reset(connection: Connection, reason: ResetReason): void {
     const policy = this.#staleReplay;
-    if (policy === "ignore") return;
+    if (policy === "ignore" || connection.closed) return;
     if (typeof policy === "function") {
-      policy(connection);
+      try {
+        policy(connection);
+      } catch (error) {
+        this.reportError(error);
+      }
       return;
     }
     this.counters.resets++;
-    connection.send({
-      event: this.#resetEvent,
-      data: { reason: "history-gap", lastEventId },
-    });
+    const data =
+      connection.lastEventId === undefined
+        ? { reason }
+        : { reason, lastEventId: connection.lastEventId };
+    this.#sendToConnection(connection, { event: this.#resetEvent, data });
+  }
+
+  #appendOrigin(history: ReplayHistory): void {
+    const position = this.#nextPosition();
+    history.append({ id: undefined, position, target: ALL, frame: "", time: Date.now() });
+    this.#head = position;
   }
 
   #detach(connection: Connection, reason: CloseReason): void {
@@ -491,15 +585,13 @@ function asOption<T>(name: string, check: () => T): T {
   }
 }
 
-function checkName(field: string, value: unknown): asserts value is string {
-  if (typeof value !== "string" || value === "") {
-    const got = typeof value === "string" ? '""' : value === null ? "null" : typeof value;
-    throw new SeOptionError(field, `must be a non-empty string, got ${got}`);
+function checkMessage(message: unknown): void {
+  if (typeof message !== "object" || message === null) {
+    throw new SseFormatError(
+      "message",
+      `must be an object, got ${message === null ? "null" : typeof message}`,
+    );
   }
-}
-
-function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as Promise<T> | undefined)?.then === "function";
 }
 
 function addTo<K>(map: Map<K, Set<Connection>>, key: K, connection: Connection): void {

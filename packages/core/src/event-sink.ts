@@ -18,6 +18,11 @@ export interface EventSink {
   end(): void;
   /** Tears the stream down now, discarding what is buffered. Idempotent. */
   destroy(): void;
+  /**
+   * Bytes written but not yet taken by the client, when the sink can tell (so the slow-client
+   * bound counts them). Read only after `write` returned `false`.
+   */
+  bufferedBytes?(): number;
   /** Called once, by the connection, before the first write. */
   bind(listener: SinkListener): void;
 }

@@ -35,10 +35,18 @@ export {
 } from "./format-event.js";
 export type { HubStats } from "./hub-stats.js";
 export {
+  comparePositions,
+  connectionEventId,
+  isPosition,
+  positionOfConnectionEventId,
+} from "./position.js";
+export type { ResetReason } from "./replay.js";
+export {
   type HistoryEntry,
   MemoryReplayHistory,
   type MemoryReplayHistoryOptions,
   type ReplayHistory,
+  type ReplaySlice,
 } from "./replay-history.js";
 export { type Target, targetMatches } from "./target.js";
 export {

@@ -2,16 +2,18 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { SeOptionError } from "./errors.js";
-import { type HistoryEntry, MemoryReplayHistory } from "./replay-history.js";
+import { type HistoryEntry, MemoryReplayHistory, type ReplaySlice } from "./replay-history.js";
 
 const all = { kind: "all" } as const;
+let nextPosition = 10_000_000;
 const entry = (id: string, time = 0, frame = `id: ${id}\ndata: x\n\n`): HistoryEntry => ({
   id,
+  position: String(nextPosition++),
   target: all,
   frame,
   time,
 });
-const ids = (entries: readonly HistoryEntry[] | undefined) => entries?.map((e) => e.id);
+const ids = (slice: ReplaySlice | undefined) => slice?.entries.map((e) => e.id);
 
 describe("MemoryReplayHistory", () => {
   it("returns what followed an id, oldest first; undefined for an unknown id", () => {
@@ -19,7 +21,7 @@ describe("MemoryReplayHistory", () => {
     for (const id of ["1", "2", "3", "4"]) history.append(entry(id));
     expect(ids(history.since("1"))).toEqual(["2", "3", "4"]);
     expect(ids(history.since("3"))).toEqual(["4"]);
-    expect(history.since("4")).toEqual([]);
+    expect(ids(history.since("4"))).toEqual([]);
     expect(history.since("nope")).toBeUndefined();
   });
 
@@ -59,7 +61,7 @@ describe("MemoryReplayHistory", () => {
     expect(history.size).toBe(2); // eviction runs on access
     expect(history.since("mid")).toBeUndefined();
     // The newest id is still known: a client that holds it missed nothing.
-    expect(history.since("new")).toEqual([]);
+    expect(ids(history.since("new"))).toEqual([]);
     expect(history.size).toBe(0);
   });
 
@@ -99,5 +101,38 @@ describe("MemoryReplayHistory", () => {
   it("rejects invalid limits", () => {
     expect(() => new MemoryReplayHistory({ maxEvents: -1 })).toThrow(SeOptionError);
     expect(() => new MemoryReplayHistory({ maxBytes: Number.NaN })).toThrow(/maxBytes/);
+  });
+});
+
+describe("MemoryReplayHistory positions and markers", () => {
+  const at = (position: string, id: string | undefined, gap = false): HistoryEntry => ({
+    id,
+    position,
+    target: all,
+    frame: id === undefined ? "" : `id: ${id}\ndata: x\n\n`,
+    time: 0,
+    ...(gap ? { gap: true } : {}),
+  });
+
+  it("resolves a caller's id and a position to the same place, and skips markers", () => {
+    const history = new MemoryReplayHistory({ now: () => 0 });
+    history.append(at("100", undefined)); // the hub's origin marker
+    history.append(at("101", "caller-a"));
+    history.append(at("102", "102"));
+    history.append(at("103", undefined, true)); // a gap: kept, so the replay resets there
+    expect(history.since("100")?.position).toBe("100");
+    expect(history.since("100")?.entries.map((e) => e.position)).toEqual(["101", "102", "103"]);
+    expect(history.since("caller-a")?.position).toBe("101");
+    expect(history.since("101")?.entries.map((e) => e.id)).toEqual(["102", undefined]);
+    expect(history.since("104")).toBeUndefined();
+  });
+
+  it("forgets a position once its entry is evicted", () => {
+    const history = new MemoryReplayHistory({ maxEvents: 2, now: () => 0 });
+    history.append(at("1", undefined));
+    history.append(at("2", "a"));
+    history.append(at("3", "b"));
+    expect(history.since("1")).toBeUndefined();
+    expect(history.since("a")?.entries.map((e) => e.id)).toEqual(["b"]);
   });
 });

@@ -32,6 +32,11 @@ export class SizedQueue<T> {
     return this.#items[this.#head] as T;
   }
 
+  /** The item at position `index` (0 = the oldest). Only call with `index < length`. */
+  at(index: number): T {
+    return this.#items[this.#head + index] as T;
+  }
+
   /** Removes the oldest item and returns it. Only call while `length > 0`. */
   shift(): T {
     const item = this.#items[this.#head] as T;

@@ -30,6 +30,7 @@ export interface EventStream {
  */
 export function createEventStream(hub: EventHub, options: EventStreamOptions = {}): EventStream {
   const encoder = new TextEncoder();
+  const highWaterMark = options.highWaterMark ?? 65536;
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let listener: SinkListener | undefined;
   let done = false;
@@ -46,13 +47,16 @@ export function createEventStream(hub: EventHub, options: EventStreamOptions = {
         listener?.close();
       },
     },
-    new ByteLengthQueuingStrategy({ highWaterMark: options.highWaterMark ?? 65536 }),
+    new ByteLengthQueuingStrategy({ highWaterMark }),
   );
   const sink: EventSink = {
     write(chunk) {
       if (done) return true;
       controller.enqueue(encoder.encode(chunk));
       return (controller.desiredSize ?? 1) > 0;
+    },
+    bufferedBytes() {
+      return highWaterMark - (controller.desiredSize ?? highWaterMark);
     },
     end() {
       if (done) return;

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import net from "node:net";
 import { EventSource } from "eventsource";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Connection, EventHub } from "../src/index.js";
+import { type Connection, EventHub, type SeError, SeOptionError } from "../src/index.js";
 import { openEventStream } from "../src/node/index.js";
 import { readBody, startServer, type TestServer, until } from "./helpers.js";
 
@@ -120,7 +120,7 @@ describe("openEventStream over node:http, read by the eventsource client", () =>
     expect(response.headers.get("cache-control")).toBe("no-cache, no-transform");
   });
 
-  it("ends the response when connect throws (bad seid)", async () => {
+  it("throws before any header for bad input (bad seid), so the caller can answer 4xx", async () => {
     const hub = makeHub();
     const errors: unknown[] = [];
     const server = await startServer((req, res) => {
@@ -128,11 +128,36 @@ describe("openEventStream over node:http, read by the eventsource client", () =>
         openEventStream(hub, req, res, { seid: "" });
       } catch (error) {
         errors.push(error);
+        expect(res.headersSent).toBe(false);
+        res.writeHead(400, { "content-type": "text/plain" }).end((error as Error).message);
       }
     });
     cleanups.push(() => server.close());
-    await expect(fetch(server.url).then((r) => r.text())).rejects.toThrow();
+    const response = await fetch(server.url);
+    expect(response.status).toBe(400);
+    expect(await response.text()).toBe('Invalid option "seid": must be a non-empty string, got ""');
     expect(errors).toHaveLength(1);
+    expect(SeOptionError.isInstance(errors[0])).toBe(true);
+    expect(hub.size).toBe(0);
+  });
+
+  it("throws before any header for a Last-Event-ID that cannot be one of ours", async () => {
+    const hub = makeHub();
+    const codes: unknown[] = [];
+    const server = await startServer((req, res) => {
+      try {
+        openEventStream(hub, req, res);
+      } catch (error) {
+        codes.push((error as SeError).code);
+        res.writeHead(400).end();
+      }
+    });
+    cleanups.push(() => server.close());
+    const long = await fetch(server.url, { headers: { "last-event-id": "x".repeat(513) } });
+    expect(long.status).toBe(400);
+    const query = await fetch(`${server.url}/?lastEventId=${encodeURIComponent("u-漢字")}`);
+    expect(query.status).toBe(400);
+    expect(codes).toEqual(["SE_ERR_INVALID_LAST_EVENT_ID", "SE_ERR_INVALID_LAST_EVENT_ID"]);
     expect(hub.size).toBe(0);
   });
 });

@@ -30,6 +30,10 @@ class NodeSink implements EventSink {
     if (!this.#response.writableEnded) this.#response.end();
   }
 
+  bufferedBytes(): number {
+    return this.#response.writableLength;
+  }
+
   destroy(): void {
     this.#response.destroy();
   }
@@ -66,6 +70,7 @@ export function createPipedSink(body: Duplex, res: NodeResponse): EventSink {
   body.pipe(response);
   return {
     write: (chunk) => body.write(chunk),
+    bufferedBytes: () => body.writableLength + response.writableLength,
     end: () => {
       if (!body.writableEnded) body.end();
     },
@@ -96,8 +101,9 @@ export interface OpenEventStreamOptions extends Omit<ConnectOptions, "lastEventI
 }
 
 /**
- * Starts an event stream on a `node:http` (or `node:http2` compat) response: sends the
- * headers at once, reads `Last-Event-ID` (header or `?lastEventId=`), connects to the hub.
+ * Starts an event stream on a `node:http` (or `node:http2` compat) response: reads
+ * `Last-Event-ID` (header or `?lastEventId=`), checks the seid, topics and id (throwing before
+ * any header is sent), sends the headers at once and connects to the hub.
  * The connection leaves the hub by itself when the client goes away.
  *
  * @example
@@ -112,7 +118,13 @@ export function openEventStream(
   res: NodeResponse,
   options: OpenEventStreamOptions = {},
 ): Connection {
-  const { headers, body, ...connectOptions } = options;
+  const { headers, body, ...rest } = options;
+  const connectOptions: ConnectOptions = {
+    ...rest,
+    lastEventId: readLastEventId(req.headers["last-event-id"], req.url),
+  };
+  // Validation first, then headers: bad input throws here, before anything is sent.
+  hub.checkConnect(connectOptions);
   const response = res as ServerResponse;
   // One writeHead with every header: no per-response header map is kept (less idle memory).
   const head: Record<string, string | number | readonly string[]> = {};
@@ -124,10 +136,7 @@ export function openEventStream(
   req.socket?.setNoDelay?.(true);
   const sink = body ? createPipedSink(body, res) : createNodeSink(res);
   try {
-    return hub.connect(sink, {
-      ...connectOptions,
-      lastEventId: readLastEventId(req.headers["last-event-id"], req.url),
-    });
+    return hub.connect(sink, connectOptions);
   } catch (error) {
     sink.destroy();
     throw error;
