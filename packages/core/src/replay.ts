@@ -48,9 +48,13 @@ function fetchSlice(connection: Connection, ctx: ReplayContext, key: string, rou
     result = ctx.history.since(key);
   } catch (error) {
     ctx.reportError(error);
-    return stale(connection, ctx, "history-unavailable");
+    stale(connection, ctx, "history-unavailable");
+    return;
   }
-  if (!isPromise(result)) return writeSlice(connection, ctx, result, 0, round);
+  if (!isPromise(result)) {
+    writeSlice(connection, ctx, result, 0, round);
+    return;
+  }
   withTimeout(result, ctx.timeoutMs).then(
     (slice) => writeSlice(connection, ctx, slice, 0, round),
     (error: unknown) => {
@@ -68,7 +72,10 @@ function writeSlice(
   round: number,
 ): void {
   if (connection.closed || connection.held === undefined) return;
-  if (slice === undefined) return stale(connection, ctx, "history-gap");
+  if (slice === undefined) {
+    stale(connection, ctx, "history-gap");
+    return;
+  }
   if (from === 0) connection.cursor = slice.position;
   const entries = slice.entries;
   for (let i = from; i < entries.length; i++) {
@@ -88,13 +95,15 @@ function writeSlice(
     connection.cursor = entry.position;
   }
   const held = connection.held;
-  if (slice.more === true || held.overflowed) {
-    if (!held.overflowed) return fetchSlice(connection, ctx, connection.cursor as string, round);
+  if (held.overflowed) {
     held.overflowed = false;
-    if (round >= MAX_ROUNDS) return stale(connection, ctx, "history-gap");
-    return fetchSlice(connection, ctx, connection.cursor as string, round + 1);
+    if (round >= MAX_ROUNDS) stale(connection, ctx, "history-gap");
+    else fetchSlice(connection, ctx, connection.cursor as string, round + 1);
+  } else if (slice.more === true) {
+    fetchSlice(connection, ctx, connection.cursor as string, round);
+  } else {
+    connection.releaseHeld();
   }
-  connection.releaseHeld();
 }
 
 /** The replay cannot be done: the client is told to reset, then gets the live events. */
