@@ -11,6 +11,10 @@ const SE_ERROR_MARKER = Symbol.for("se.error");
  *   `RedisUnavailableError`, reported through the hub's `error` event, never thrown at senders).
  * - `SE_ERR_BACKPLANE_IN_USE`: a backplane (or its history) was given to a second hub, or
  *   reused after it was closed.
+ * - `SE_ERR_HISTORY_UNAVAILABLE`: the replay history did not answer within `historyTimeoutMs`;
+ *   the client was told to reset (reported through the hub's `error` event).
+ * - `SE_ERR_INVALID_LAST_EVENT_ID`: a client's `Last-Event-ID` (header or query) is too long or
+ *   has characters no se id can have ({@link InvalidLastEventIdError}).
  */
 export type SeErrorCode =
   | "SE_ERR_INVALID_FIELD"
@@ -19,7 +23,9 @@ export type SeErrorCode =
   | "SE_ERR_CONNECTION_CLOSED"
   | "SE_ERR_HUB_CLOSED"
   | "SE_ERR_REDIS_UNAVAILABLE"
-  | "SE_ERR_BACKPLANE_IN_USE";
+  | "SE_ERR_BACKPLANE_IN_USE"
+  | "SE_ERR_INVALID_LAST_EVENT_ID"
+  | "SE_ERR_HISTORY_UNAVAILABLE";
 
 /**
  * Base class of every error thrown by se. `code` is stable across versions;
@@ -92,5 +98,26 @@ export class ConnectionClosedError extends SeError {
       `Cannot send on a closed ${what}: the stream has ended (client gone or end() called). Check connection.closed or listen to connection.signal before sending.`,
     );
     this.name = "ConnectionClosedError";
+  }
+}
+
+/**
+ * A client's `Last-Event-ID` (header or `lastEventId` query parameter) that no se id can be:
+ * too long, or with characters outside printable ASCII. The message never contains the value.
+ * An HTTP adapter answers it with a 4xx.
+ */
+export class InvalidLastEventIdError extends SeError {
+  /** The rule the value broke, in words. */
+  readonly rule: string;
+
+  constructor(rule: string) {
+    super("SE_ERR_INVALID_LAST_EVENT_ID", `Invalid Last-Event-ID: ${rule}`);
+    this.name = "InvalidLastEventIdError";
+    this.rule = rule;
+  }
+
+  /** True for this error, even one created by another copy of this package. */
+  static override isInstance(error: unknown): error is InvalidLastEventIdError {
+    return SeError.isInstance(error) && error.name === "InvalidLastEventIdError";
   }
 }

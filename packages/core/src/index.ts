@@ -8,6 +8,7 @@ export {
 } from "./connection.js";
 export {
   ConnectionClosedError,
+  InvalidLastEventIdError,
   SeError,
   type SeErrorCode,
   SeOptionError,
@@ -34,6 +35,13 @@ export {
   serializeData,
 } from "./format-event.js";
 export type { HubStats } from "./hub-stats.js";
+export {
+  checkLastEventId,
+  checkName,
+  MAX_ID_LENGTH,
+  MAX_LAST_EVENT_ID_LENGTH,
+  MAX_NAME_LENGTH,
+} from "./limits.js";
 export {
   comparePositions,
   connectionEventId,
