@@ -61,7 +61,12 @@ export class DeliveryRecorder {
 /** One app instance as the model drives it, through the app's public API. */
 export interface ModelInstance {
   readonly name: string;
-  /** The events route: it takes the seid from `x-seid`, the connection id from `x-connection`. */
+  /**
+   * The events route. It takes the seid from the `x-seid` header (through `seidGenerator`),
+   * the connection id from `x-connection`, the topics from `?topics=a,b` (joined with
+   * `reply.sse.subscribe`, or `reply.sse.open({ topics })` with `?via=open`), and with
+   * `?welcome=1` sends `recorder.welcome(...)` on the connection before the handler returns.
+   */
   readonly url: string;
   /** `app.se.broadcast({ data })`, with `{ topic }` when given. */
   broadcast(data: string, topic?: string): void;
@@ -97,6 +102,8 @@ export interface ModelProfile {
   readonly hugeConnection: number;
   /** Probability that a reconnect sends `Last-Event-ID` as `?lastEventId=`. */
   readonly viaQuery: number;
+  /** Whether the route sends a welcome on every connect (`welcome=1` in the URL). */
+  readonly welcome: boolean;
 }
 
 export const defaultProfile: ModelProfile = {
@@ -118,6 +125,7 @@ export const defaultProfile: ModelProfile = {
   hugeShared: 0.01,
   hugeConnection: 0.2,
   viaQuery: 0.2,
+  welcome: true,
 };
 
 /** A test's own action (a Redis cut), run when the scheduler picks it. */
@@ -134,6 +142,8 @@ export interface ModelRunOptions {
   readonly recorder: DeliveryRecorder;
   readonly profile?: Partial<ModelProfile>;
   readonly extraActions?: readonly ExtraAction[];
+  /** Called before every step (e.g. to cut Redis at chosen steps). */
+  readonly onStep?: (step: number, random: Random) => Promise<void> | void;
   /** Called every `observeEvery` steps and before the check (e.g. to read the Redis stream). */
   readonly observe?: () => Promise<void>;
   readonly observeEvery?: number;
@@ -207,6 +217,7 @@ export async function runDeliveryModel(options: ModelRunOptions): Promise<ModelR
     const url = new URL(instance.url);
     if (client.topics.length > 0) url.searchParams.set("topics", client.topics.join(","));
     url.searchParams.set("via", route);
+    url.searchParams.set("welcome", profile.welcome ? "1" : "0");
     home.set(client, instance);
     bump("connects");
     const done = client
@@ -240,6 +251,7 @@ export async function runDeliveryModel(options: ModelRunOptions): Promise<ModelR
     const observeEvery = options.observeEvery ?? 50;
 
     for (let step = 0; step < options.steps; step++) {
+      await options.onStep?.(step, random);
       const action = random.weighted(weights);
       const open = clients.filter((client) => client.connected && idle(client));
       const closed = clients.filter((client) => !client.connected && idle(client));

@@ -1,0 +1,186 @@
+import {
+  DeliveryRecorder,
+  type ModelInstance,
+  type ModelProfile,
+  type ModelRunResult,
+  parseSeed,
+  runDeliveryModel,
+  waitFor,
+} from "@se/test-support";
+import type { FastifyInstance } from "fastify";
+import { afterEach, describe, expect, it } from "vitest";
+import { type ReplySse, SE } from "../src/index.js";
+import { listen, testApp } from "./helpers.js";
+
+/**
+ * The delivery contract of issue 12 (docs/delivery.md), as a seeded model on real sockets:
+ * one Fastify app in memory with default options; 20–50 clients with seids and topics;
+ * random broadcasts, topic, seid and per-connection sends; cuts and reconnects with
+ * Last-Event-ID (header or query); readers that pause. The checker (@se/test-support)
+ * derives from the send log what each client must have received.
+ *
+ * SE_MODEL_SEED=<n> runs that seed only (SE_MODEL_STEPS steps, default 300); see also
+ * `pnpm soak`.
+ */
+
+const ONE_SEED = process.env.SE_MODEL_SEED;
+const STEPS = Number(process.env.SE_MODEL_STEPS ?? 300);
+/** The in-memory history's defaults: a reset is only allowed where it may have overflowed. */
+const HISTORY = { maxEvents: 1000, maxBytes: 1024 * 1024 };
+
+interface App {
+  readonly app: FastifyInstance;
+  readonly instance: ModelInstance;
+}
+
+/** Whether `reply.sse.open({ topics })` joins the topics (the API issue 12 adds). */
+let openTakesTopics: boolean | undefined;
+
+async function startApp(recorder: DeliveryRecorder): Promise<App> {
+  const app = testApp();
+  const se = new SE({
+    seidGenerator: (request) => (request.headers["x-seid"] as string | undefined) ?? "anonymous",
+  });
+  await app.register(se.plugin);
+  const streams = new Map<string, ReplySse>();
+  const name = "memory";
+  app.get("/events", (request, reply) => {
+    const connection = String(request.headers["x-connection"]);
+    const query = request.query as { topics?: string; via?: string; welcome?: string };
+    const topics = query.topics ? query.topics.split(",") : [];
+    if (query.via === "open" && openTakesTopics) {
+      (reply.sse.open as (options: { topics: string[] }) => unknown)({ topics });
+    } else {
+      for (const topic of topics) reply.sse.subscribe(topic);
+    }
+    if (query.welcome === "1") reply.sse.send({ data: recorder.welcome(name, connection) });
+    else reply.sse.open();
+    streams.set(connection, reply.sse);
+    reply.sse.signal.addEventListener("abort", () => streams.delete(connection));
+  });
+  app.get("/probe", (_request, reply) => {
+    const connection = (
+      reply.sse.open as (options: { topics: string[] }) => { topics: ReadonlySet<string> }
+    )({
+      topics: ["probe"],
+    });
+    openTakesTopics = connection.topics.has("probe");
+    reply.sse.close();
+  });
+  const base = await listen(app);
+  if (openTakesTopics === undefined) await (await fetch(`${base}/probe`)).text();
+  return {
+    app,
+    instance: {
+      name,
+      url: `${base}/events`,
+      broadcast: (data, topic) => {
+        app.se.broadcast({ data }, topic === undefined ? undefined : { topic });
+      },
+      send: (seid, data) => {
+        app.se.send(seid, { data });
+      },
+      sendToConnection: (connection, data) => {
+        const stream = streams.get(connection);
+        if (stream === undefined || stream.closed) return false;
+        stream.send({ data });
+        return true;
+      },
+    },
+  };
+}
+
+/** Fails with the seed, how to rerun it and the first difference. */
+function holds(result: ModelRunResult): void {
+  if (result.differences.length > 0) expect.fail(result.message);
+}
+
+describe("the delivery contract, in memory (seeded model)", () => {
+  let opened: App | undefined;
+  afterEach(async () => {
+    await opened?.app.close();
+    opened = undefined;
+  });
+
+  async function run(
+    seed: number,
+    steps: number,
+    profile?: Partial<ModelProfile>,
+  ): Promise<ModelRunResult> {
+    const recorder = new DeliveryRecorder();
+    opened = await startApp(recorder);
+    const result = await runDeliveryModel({
+      seed,
+      steps,
+      recorder,
+      instances: [opened.instance],
+      check: { history: HISTORY },
+      ...(profile ? { profile } : {}),
+    });
+    const hub = opened.app.se.hub;
+    await waitFor(() => hub.size === 0, `seed ${seed}: the server to see every client leave`);
+    return result;
+  }
+
+  const modelTimeout = { timeout: 60_000 + STEPS * 200 };
+
+  if (ONE_SEED !== undefined) {
+    it(`holds for SE_MODEL_SEED=${ONE_SEED}`, modelTimeout, async () => {
+      const result = await run(parseSeed(ONE_SEED), STEPS);
+      holds(result);
+    });
+    return;
+  }
+
+  it("the harness passes on paths that hold today: broadcasts, cuts and reconnects, pauses", async () => {
+    const result = await run(20_261, 250, {
+      topics: [],
+      welcome: false,
+      weights: {
+        broadcast: 12,
+        topic: 0,
+        seid: 0,
+        connection: 0,
+        disconnect: 6,
+        reconnect: 7,
+        pause: 2,
+        resume: 2,
+        wait: 8,
+      },
+      hugeShared: 0,
+    });
+    holds(result);
+    expect(result.stats.connects).toBeGreaterThan(result.stats.clients as number);
+    expect(result.stats.broadcasts).toBeGreaterThan(50);
+  });
+
+  // Every kind of send, the welcome per connection, topics joined in the handler.
+  for (const seed of [1, 2, 3]) {
+    it(`holds for seed ${seed}`, modelTimeout, async () => {
+      const result = await run(seed, STEPS);
+      holds(result);
+    });
+  }
+
+  // Many short connections, each with its welcome: per-connection events must not push the
+  // broadcasts out of the history (hole 2).
+  it("holds for seed 4 with many reconnects", modelTimeout, async () => {
+    const result = await run(4, 900, {
+      clients: [40, 40],
+      weights: { ...weightsForChurn },
+    });
+    holds(result);
+  });
+});
+
+const weightsForChurn = {
+  broadcast: 3,
+  topic: 2,
+  seid: 1,
+  connection: 0,
+  disconnect: 20,
+  reconnect: 20,
+  pause: 0,
+  resume: 0,
+  wait: 4,
+};
