@@ -27,3 +27,10 @@ export const FST_ERR_SE_ALREADY_REGISTERED = createError(
   "This SE instance is already registered on a Fastify app; create one SE per app.",
   500,
 );
+
+/**
+ * What the client sent cannot open a stream: a `Last-Event-ID` that is too long or not printable
+ * ASCII, or a seid/topic past the documented limits. The message names the field and the rule,
+ * never the value.
+ */
+export const FST_ERR_SE_BAD_REQUEST = createError("FST_ERR_SE_BAD_REQUEST", "%s", 400);

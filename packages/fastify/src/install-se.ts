@@ -13,11 +13,14 @@ const installed = new WeakSet<object>();
 type Handler = (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) => unknown;
 
 /**
- * Wraps a route handler so an error thrown after its event stream opened is logged with
- * `request.log` instead of reaching Fastify, which could only answer it with
- * FST_ERR_REP_ALREADY_SENT (the headers are gone).
+ * Wraps a route handler: when it returns (or its promise settles) the replay of a stream it
+ * opened starts, so the topics it subscribed are replayed too; an error thrown after its event
+ * stream opened is logged with `request.log` instead of reaching Fastify, which could only answer
+ * it with FST_ERR_REP_ALREADY_SENT (the headers are gone).
  */
-function guardHandler(handler: Handler, streaming: (reply: FastifyReply) => boolean): Handler {
+function guardHandler(handler: Handler, sseOf: (reply: FastifyReply) => ReplySse | null): Handler {
+  const settled = (reply: FastifyReply): void => sseOf(reply)?.handlerDone();
+  const streaming = (reply: FastifyReply): boolean => sseOf(reply)?.connection !== undefined;
   const report = (request: FastifyRequest, error: unknown): undefined => {
     request.log.error({ err: error }, "se: error after the event stream opened");
     return undefined;
@@ -27,15 +30,24 @@ function guardHandler(handler: Handler, streaming: (reply: FastifyReply) => bool
     try {
       result = handler.call(this, request, reply);
     } catch (error) {
+      settled(reply);
       if (streaming(reply)) return report(request, error);
       throw error;
     }
     if (result !== null && typeof (result as Promise<unknown>)?.then === "function") {
-      return (result as Promise<unknown>).then(undefined, (error: unknown) => {
-        if (streaming(reply)) return report(request, error);
-        throw error;
-      });
+      return (result as Promise<unknown>).then(
+        (value) => {
+          settled(reply);
+          return value;
+        },
+        (error: unknown) => {
+          settled(reply);
+          if (streaming(reply)) return report(request, error);
+          throw error;
+        },
+      );
     }
+    settled(reply);
     return result;
   };
 }
@@ -89,10 +101,10 @@ export function installSE<E extends EventMap>(fastify: FastifyInstance, se: SE<E
   });
 
   fastify.addHook("onRoute", (route) => {
-    route.handler = guardHandler(route.handler as Handler, (reply) => {
-      const sse = (reply as ReplyWithState)[kReplySse];
-      return sse !== null && sse.connection !== undefined;
-    });
+    route.handler = guardHandler(
+      route.handler as Handler,
+      (reply) => (reply as ReplyWithState)[kReplySse],
+    );
   });
   fastify.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.method !== "GET") return;

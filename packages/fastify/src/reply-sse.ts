@@ -1,7 +1,11 @@
-import { type Connection, formatEvent, type PipeOptions } from "@se/core";
+import { type Connection, formatEvent, type PipeOptions, readLastEventId, SeError } from "@se/core";
 import { openEventStream } from "@se/core/node";
 import type { FastifyReply } from "fastify";
-import { FST_ERR_SE_REPLY_SENT, FST_ERR_SE_STREAM_ENDED } from "./errors.js";
+import {
+  FST_ERR_SE_BAD_REQUEST,
+  FST_ERR_SE_REPLY_SENT,
+  FST_ERR_SE_STREAM_ENDED,
+} from "./errors.js";
 import type { AnyEvents, EventMap, TypedMessage } from "./event-map.js";
 import type { SE } from "./se.js";
 
@@ -14,6 +18,8 @@ export class ReplySse<E extends EventMap = AnyEvents> {
   readonly #se: SE<E>;
   #connection: Connection | undefined;
   #ended = false;
+  /** The route's handler returned (or settled): replay may start at once. */
+  #handlerDone = false;
 
   /** @internal */
   constructor(reply: FastifyReply, se: SE<E>) {
@@ -42,29 +48,62 @@ export class ReplySse<E extends EventMap = AnyEvents> {
   }
 
   /**
-   * Opens the event stream: copies headers set on the reply (CORS, cookies) to the response,
-   * adds the event-stream headers, sends them, and registers the client under `request.seid`
-   * (replaying what it missed when it sent `Last-Event-ID`). Idempotent until the stream ends.
+   * Opens the event stream: checks the seid, topics and `Last-Event-ID` (a 400
+   * `FST_ERR_SE_BAD_REQUEST` when the client's input breaks a limit), copies headers set on the
+   * reply (CORS, cookies) to the response, adds the event-stream headers, sends them, and
+   * registers the client under `request.seid`, in `options.topics` from the start. What the
+   * client missed (when it sent `Last-Event-ID`) is replayed once the handler returns, so topics
+   * it subscribes before then are replayed too; `pipe()` and {@link startReplay} start it
+   * earlier, and it starts at the latest {@link REPLAY_START_MS} after the stream opened.
+   * Idempotent until the stream ends.
    * @throws FST_ERR_SE_STREAM_ENDED after the stream ended; FST_ERR_SE_REPLY_SENT when the reply was sent otherwise.
    */
-  open(): Connection {
+  open(options: { topics?: Iterable<string> } = {}): Connection {
     if (this.#ended) throw new FST_ERR_SE_STREAM_ENDED();
-    if (this.#connection !== undefined) return this.#connection;
+    const open = this.#connection;
+    if (open !== undefined) {
+      if (options.topics !== undefined) for (const topic of options.topics) this.subscribe(topic);
+      return open;
+    }
     const reply = this.#reply;
     if (reply.sent || reply.raw.headersSent) throw new FST_ERR_SE_REPLY_SENT();
+    const topics = options.topics === undefined ? undefined : [...options.topics];
+    const hub = this.#se.hub;
+    const seid = reply.request.seid ?? undefined;
+    const lastEventId = readLastEventId(reply.request.headers["last-event-id"], reply.request.url);
+    badRequest(() => hub.checkConnect({ seid, topics, lastEventId }));
     const headers = reply.getHeaders() as Record<string, string | number | string[]>;
     delete headers["content-length"];
     reply.hijack();
-    const options = this.#se.options;
-    const body = options.stream ? new options.stream(options.streamOptions) : undefined;
-    const connection = openEventStream(this.#se.hub, reply.request.raw, reply.raw, {
-      seid: reply.request.seid ?? undefined,
+    const settings = this.#se.options;
+    const body = settings.stream ? new settings.stream(settings.streamOptions) : undefined;
+    const deferReplay = !this.#handlerDone;
+    const connection = openEventStream(hub, reply.request.raw, reply.raw, {
+      seid,
       headers,
+      deferReplay,
+      ...(topics ? { topics } : {}),
       ...(body ? { body } : {}),
     });
     this.#connection = connection;
+    if (deferReplay && connection.replaying) {
+      const timer = setTimeout(() => connection.startReplay(), REPLAY_START_MS);
+      timer.unref();
+      connection.signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
+    }
     reply.log.debug({ seid: connection.seid }, "event stream opened");
     return connection;
+  }
+
+  /** Starts the replay of what the client missed now, without waiting for the handler to return. */
+  startReplay(): void {
+    this.#connection?.startReplay();
+  }
+
+  /** The route's handler returned: start the replay. @internal */
+  handlerDone(): void {
+    this.#handlerDone = true;
+    this.#connection?.startReplay();
   }
 
   /**
@@ -85,8 +124,12 @@ export class ReplySse<E extends EventMap = AnyEvents> {
     this.send({ comment: text } as TypedMessage<E>);
   }
 
-  /** Joins a topic: the stream receives `fastify.se.broadcast(message, { topic })`. */
+  /**
+   * Joins a topic: the stream receives `fastify.se.broadcast(message, { topic })`, and, when
+   * subscribed before the handler returns, the topic's events the client missed.
+   */
   subscribe(topic: string): void {
+    if (this.#connection === undefined) badRequest(() => this.#se.hub.checkConnect({ topics: [topic] }));
     const connection = this.open();
     if (connection.closed) throw new FST_ERR_SE_STREAM_ENDED();
     connection.subscribe(topic);
@@ -102,6 +145,7 @@ export class ReplySse<E extends EventMap = AnyEvents> {
    * stops the producer when the client leaves.
    */
   pipe<T>(source: AsyncIterable<T>, options?: PipeOptions<T>): Promise<void> {
+    // Piping means the handler stays busy: the replay goes first, now.
     return this.open().pipe(source, options);
   }
 
@@ -111,5 +155,26 @@ export class ReplySse<E extends EventMap = AnyEvents> {
     if (this.#connection === undefined && !this.#reply.sent) this.open();
     this.#ended = true;
     this.#connection?.close();
+  }
+}
+
+/** The replay of a stream opened by a handler that has not returned starts after this at the latest. */
+export const REPLAY_START_MS = 250;
+
+/** Errors of the client's input (seid, topic, `Last-Event-ID`): answered with a 400. */
+const CLIENT_ERRORS: ReadonlySet<string> = new Set([
+  "SE_ERR_INVALID_OPTION",
+  "SE_ERR_INVALID_LAST_EVENT_ID",
+]);
+
+/** Runs a check of the client's input; a broken limit becomes a 400. */
+function badRequest(check: () => void): void {
+  try {
+    check();
+  } catch (error) {
+    if (SeError.isInstance(error) && CLIENT_ERRORS.has(error.code)) {
+      throw new FST_ERR_SE_BAD_REQUEST(error.message, { cause: error });
+    }
+    throw error;
   }
 }

@@ -61,7 +61,7 @@ describe("delivery guarantees through Fastify", () => {
     const stale = await readFirst(`${base}/events?lastEventId=${ids[0]}`);
     expect(stale).toMatch(
       new RegExp(
-        `^event: se-reset\\nid: \\d+\\ndata: \\{"reason":"history-gap","lastEventId":"${ids[0]}"\\}\\n\\n$`,
+        `^event: se-reset\\nid: \\d+~\\d+\\ndata: \\{"reason":"history-gap","lastEventId":"${ids[0]}"\\}\\n\\n$`,
       ),
     );
     expect(se.stats().resets).toBe(1);

@@ -88,7 +88,7 @@ describe("Fastify lifecycle", () => {
     });
     const base = await listen(app);
     const text = await (await fetch(`${base}/once`)).text();
-    expect(text).toMatch(/^id: \d+\ndata: only\n\n$/);
+    expect(text).toMatch(/^id: \d+~1\ndata: only\n\n$/);
     expect(se.hub.size).toBe(0);
     expect(afterEnd).toEqual(Array(4).fill("FST_ERR_SE_STREAM_ENDED"));
   });
@@ -208,7 +208,7 @@ describe("Fastify lifecycle", () => {
       if (done) break;
       text += new TextDecoder().decode(value);
     }
-    expect(text).toMatch(/id: \d+\ndata: from child\n\n/);
+    expect(text).toMatch(/id: \d+~\d+\ndata: from child\n\n/);
     await reader?.cancel();
   });
 
@@ -262,7 +262,7 @@ describe("Fastify lifecycle", () => {
           if (text.includes("\n\n")) resolve();
         }),
       );
-      expect(text).toMatch(/^event: hello\nid: \d+\ndata: \{"over":"h2"\}\n\n$/);
+      expect(text).toMatch(/^event: hello\nid: \d+~1\ndata: \{"over":"h2"\}\n\n$/);
       stream.close();
       await until(() => se.hub.size === 0, "the h2 stream to leave");
     } finally {
