@@ -129,7 +129,8 @@ export class ReplySse<E extends EventMap = AnyEvents> {
    * subscribed before the handler returns, the topic's events the client missed.
    */
   subscribe(topic: string): void {
-    if (this.#connection === undefined) badRequest(() => this.#se.hub.checkConnect({ topics: [topic] }));
+    if (this.#connection === undefined)
+      badRequest(() => this.#se.hub.checkConnect({ topics: [topic] }));
     const connection = this.open();
     if (connection.closed) throw new FST_ERR_SE_STREAM_ENDED();
     connection.subscribe(topic);

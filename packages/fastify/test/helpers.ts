@@ -1,4 +1,5 @@
 import { EventSource } from "eventsource";
+import { createParser } from "eventsource-parser";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 
 /**
@@ -65,4 +66,55 @@ export async function until(check: () => boolean, what: string, timeoutMs = 5000
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** One event as the spec parser (`eventsource-parser`) reads it off the wire. */
+export interface ParsedEvent {
+  event: string | undefined;
+  data: string;
+  id: string | undefined;
+}
+
+/**
+ * A stream read with `fetch` and `eventsource-parser`: the test controls `Last-Event-ID` and
+ * when the stream is cut. `lastId` is the id a browser would send back.
+ */
+export async function openStream(url: string, headers: Record<string, string> = {}) {
+  const controller = new AbortController();
+  const response = await fetch(url, { headers, signal: controller.signal });
+  const events: ParsedEvent[] = [];
+  let lastId: string | undefined;
+  const parser = createParser({
+    onEvent: (event) => {
+      if (event.id !== undefined) lastId = event.id;
+      events.push({ event: event.event, data: event.data, id: event.id });
+    },
+  });
+  const body = response.body;
+  const ended = (async () => {
+    if (body === null) return;
+    const reader = body.getReader();
+    const decoder = new TextDecoder();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      parser.feed(decoder.decode(value, { stream: true }));
+    }
+  })().catch(() => {});
+  return {
+    response,
+    events,
+    get lastId() {
+      return lastId;
+    },
+    /** Data of the events of type `message`. */
+    get data() {
+      return events.filter((e) => e.event === undefined).map((e) => e.data);
+    },
+    async close() {
+      controller.abort();
+      await ended;
+    },
+    ended,
+  };
 }
