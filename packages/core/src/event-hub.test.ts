@@ -4,7 +4,12 @@ import type { Backplane, BackplaneReceiver } from "./backplane.js";
 import type { CloseReason, Connection } from "./connection.js";
 import { SeError, SeOptionError, SseFormatError } from "./errors.js";
 import { EventHub, type EventHubOptions } from "./event-hub.js";
-import type { HistoryEntry, ReplayHistory, ReplaySlice } from "./replay-history.js";
+import {
+  type HistoryEntry,
+  MemoryReplayHistory,
+  type ReplayHistory,
+  type ReplaySlice,
+} from "./replay-history.js";
 
 const hubs: EventHub[] = [];
 const readers: StreamReader[] = [];
@@ -492,3 +497,39 @@ function sliceAfter(entries: readonly HistoryEntry[], key: string): ReplaySlice 
   const position = (entries[at] as HistoryEntry).position;
   return { position, entries: entries.slice(at + 1).filter((e) => e.id !== undefined) };
 }
+
+describe("EventHub replay from a slow async history", () => {
+  it("holds live events within maxQueueBytes while the history answers, then reads the rest again: each once, in order", async () => {
+    const memory = new MemoryReplayHistory();
+    let slow = true;
+    const history: ReplayHistory = {
+      append: (entry) => memory.append(entry),
+      // The first answer is late (live events pile up meanwhile); later ones come at once.
+      since: (key) => {
+        const answer = memory.since(key);
+        if (!slow) return Promise.resolve(answer);
+        slow = false;
+        return new Promise((resolve) => setTimeout(() => resolve(answer), 100));
+      },
+    };
+    const maxQueueBytes = 64 * 1024;
+    const hub = makeHub({ history, maxQueueBytes });
+    const seen = hub.broadcast({ data: "seen" }).id as string;
+    for (let i = 0; i < 10; i++) hub.broadcast({ data: `missed ${i}` });
+    const reader = open(hub, { lastEventId: seen });
+    const payload = "x".repeat(1024);
+    let maxHeld = 0;
+    for (let i = 0; i < 300; i++) {
+      hub.broadcast({ data: `live ${i} ${payload}` });
+      maxHeld = Math.max(maxHeld, reader.connection.held?.bytes ?? 0);
+    }
+    expect(reader.connection.replaying).toBe(true);
+    await until(() => reader.events.length === 310, "every missed and live event", 10_000);
+    expect(maxHeld).toBeLessThanOrEqual(maxQueueBytes);
+    expect(reader.events.map((e) => e.data.split(" ").slice(0, 2).join(" "))).toEqual([
+      ...Array.from({ length: 10 }, (_, i) => `missed ${i}`),
+      ...Array.from({ length: 300 }, (_, i) => `live ${i}`),
+    ]);
+    expect(reader.connection.replaying).toBe(false);
+  });
+});
