@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   ConnectionClosedError,
+  InvalidLastEventIdError,
   SeError,
   type SeErrorCode,
   SeOptionError,
@@ -12,13 +13,17 @@ describe("errors", () => {
     const format = new SseFormatError("id", "must not contain CR or LF");
     const option = new SeOptionError("seid", "must be a non-empty string");
     const closed = new ConnectionClosedError();
-    for (const error of [format, option, closed]) {
+    const lastEventId = new InvalidLastEventIdError("must be at most 512 characters long, got 600");
+    for (const error of [format, option, closed, lastEventId]) {
       expect(SeError.isInstance(error)).toBe(true);
       expect(error).toBeInstanceOf(Error);
     }
     expect(SseFormatError.isInstance(format)).toBe(true);
     expect(SseFormatError.isInstance(option)).toBe(false);
     expect(SseFormatError.isInstance(closed)).toBe(false);
+    expect(SseFormatError.isInstance(lastEventId)).toBe(false);
+    expect(InvalidLastEventIdError.isInstance(lastEventId)).toBe(true);
+    expect(InvalidLastEventIdError.isInstance(format)).toBe(false);
     for (const other of [
       new Error("x"),
       null,
@@ -28,6 +33,7 @@ describe("errors", () => {
     ]) {
       expect(SeError.isInstance(other)).toBe(false);
       expect(SseFormatError.isInstance(other)).toBe(false);
+      expect(InvalidLastEventIdError.isInstance(other)).toBe(false);
     }
   });
 
@@ -62,6 +68,12 @@ describe("errors", () => {
       message: 'Invalid option "topic": must be a string',
     });
     expect(new ConnectionClosedError().code).toBe("SE_ERR_CONNECTION_CLOSED");
+    expect(new InvalidLastEventIdError("must be printable ASCII (0x20-0x7E)")).toMatchObject({
+      name: "InvalidLastEventIdError",
+      code: "SE_ERR_INVALID_LAST_EVENT_ID",
+      rule: "must be printable ASCII (0x20-0x7E)",
+      message: "Invalid Last-Event-ID: must be printable ASCII (0x20-0x7E)",
+    });
   });
 
   it("has the codes other se packages throw with (e.g. @se/redis)", () => {

@@ -14,7 +14,15 @@ export function eventStreamHeaders(httpVersionMajor = 1): Record<string, string>
 
 /**
  * Reads the client's last event id: the `Last-Event-ID` header, or the `lastEventId`
- * query parameter for clients that cannot set headers.
+ * query parameter for clients that cannot set headers. `undefined` when neither is a non-empty
+ * string.
+ *
+ * The value is returned as received, not validated: pass it to `checkLastEventId`, which the hub's
+ * `connect` does. Node (and the Fetch `Headers` of a web `Request`) give a header value one
+ * character per byte (Latin-1), so a non-ASCII id a browser sent as UTF-8 reads as other
+ * characters (`"é"` as `"Ã©"`); a query value is percent-decoded as UTF-8. Either way, a value
+ * with characters outside printable ASCII cannot be an id se wrote (`checkId` allows none), and
+ * `checkLastEventId` refuses it.
  */
 export function readLastEventId(
   header: string | string[] | null | undefined,

@@ -2,7 +2,14 @@ import { createParser, type EventSourceMessage } from "eventsource-parser";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SeError, SseFormatError } from "./errors.js";
-import { type EventMessage, formatComment, formatEvent, jsonSerializer } from "./format-event.js";
+import {
+  checkId,
+  type EventMessage,
+  formatComment,
+  formatEvent,
+  jsonSerializer,
+} from "./format-event.js";
+import { MAX_ID_LENGTH } from "./limits.js";
 
 interface Parsed {
   events: EventSourceMessage[];
@@ -59,6 +66,11 @@ describe("formatEvent: exact frames", () => {
     ["event and id", { event: "greet", id: "7", data: "hi" }, "event: greet\nid: 7\ndata: hi\n\n"],
     ["id 0 is real", { id: 0, data: "x" }, "id: 0\ndata: x\n\n"],
     ["empty id resets", { id: "", data: "x" }, "id: \ndata: x\n\n"],
+    ["inner spaces in an id", { id: "a b  c", data: "x" }, "id: a b  c\ndata: x\n\n"],
+    ["id of every printable ASCII class", { id: '~!"#:/?&=%{}' }, 'id: ~!"#:/?&=%{}\n\n'],
+    ["negative and fractional ids", { id: -1.5, data: "x" }, "id: -1.5\ndata: x\n\n"],
+    ["a large number id", { id: 1e21, data: "x" }, "id: 1e+21\ndata: x\n\n"],
+    ["-0 as an id", { id: -0, data: "x" }, "id: 0\ndata: x\n\n"],
     ["retry 0 is real", { retry: 0 }, "retry: 0\n\n"],
     ["retry only is a frame", { retry: 1500 }, "retry: 1500\n\n"],
     ["comment only is a frame", { comment: "ping" }, ": ping\n\n"],
@@ -137,6 +149,79 @@ describe("formatEvent: exact frames", () => {
 describe("formatEvent: rejections", () => {
   it.each(["a\rb", "a\nb", "a\r\nb", "a\0b", "\n", "1\nevent: x"])("id %j", (id) => {
     expectFormatError(() => formatEvent({ id, data: "x" }), "id");
+  });
+
+  it.each<[string, string, string]>([
+    [
+      "LF",
+      "1\nevent: x",
+      "must be printable ASCII (0x20-0x7E) to come back unchanged in Last-Event-ID, found LF (U+000A) at index 1",
+    ],
+    [
+      "NUL",
+      "a\0",
+      "must be printable ASCII (0x20-0x7E) to come back unchanged in Last-Event-ID, found NUL (U+0000) at index 1",
+    ],
+    [
+      "TAB",
+      "\t1",
+      "must be printable ASCII (0x20-0x7E) to come back unchanged in Last-Event-ID, found TAB (U+0009) at index 0",
+    ],
+    [
+      "DEL",
+      "a\x7f",
+      "must be printable ASCII (0x20-0x7E) to come back unchanged in Last-Event-ID, found U+007F at index 1",
+    ],
+    [
+      "Latin-1",
+      "caf\u00e9",
+      "must be printable ASCII (0x20-0x7E) to come back unchanged in Last-Event-ID, found U+00E9 at index 3",
+    ],
+    [
+      "CJK (hole 11)",
+      "u-\u6f22\u5b57-2",
+      "must be printable ASCII (0x20-0x7E) to come back unchanged in Last-Event-ID, found U+6F22 at index 2",
+    ],
+    [
+      "astral",
+      "\u{1d11e}",
+      "must be printable ASCII (0x20-0x7E) to come back unchanged in Last-Event-ID, found U+1D11E at index 0",
+    ],
+    [
+      "lone surrogate",
+      "a\ud800",
+      "must be printable ASCII (0x20-0x7E) to come back unchanged in Last-Event-ID, found U+D800 at index 1",
+    ],
+    [
+      "leading space",
+      " 1",
+      "must not start or end with a space (HTTP trims them from Last-Event-ID)",
+    ],
+    [
+      "trailing space",
+      "1 ",
+      "must not start or end with a space (HTTP trims them from Last-Event-ID)",
+    ],
+    ["one space", " ", "must not start or end with a space (HTTP trims them from Last-Event-ID)"],
+    ["257 characters", "x".repeat(257), "must be at most 256 characters long, got 257"],
+    [
+      "a long non-ASCII id",
+      "\u00e9".repeat(10_000),
+      "must be at most 256 characters long, got 10000",
+    ],
+  ])("id with %s: exact rule, without the value", (_name, id, rule) => {
+    const error = expectFormatError(() => formatEvent({ id, data: "x" }), "id");
+    expect(error.rule).toBe(rule);
+    expect(error.message).toBe(`Invalid SSE field "id": ${rule}`);
+    expect(() => checkId(id)).toThrow(error.message);
+  });
+
+  it("rejects an id that is neither a string nor a number", () => {
+    const error = expectFormatError(
+      () => formatEvent({ id: null as unknown as string, data: "x" }),
+      "id",
+    );
+    expect(error.rule).toBe("must be a string or a finite number, got null");
   });
 
   it.each(["a\rb", "a\nb", "x\r\ndata: injected"])("event %j", (event) => {
@@ -220,7 +305,11 @@ describe("formatEvent → eventsource-parser", () => {
       fc.constantFrom("\r", "\n", "\r\n", " ", ":", "data: x", "\uFEFF", "😀", "\0", ""),
     );
     const data = fc.array(lineish, { maxLength: 6 }).map((parts) => parts.join(""));
-    const singleLine = (forbidNul: boolean) =>
+    const printable = fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code));
+    const roundTripId = fc
+      .string({ unit: printable, maxLength: MAX_ID_LENGTH })
+      .filter((id) => !id.startsWith(" ") && !id.endsWith(" "));
+    const singleLine = () =>
       fc
         .array(
           fc.oneof(
@@ -229,14 +318,14 @@ describe("formatEvent → eventsource-parser", () => {
           ),
           { maxLength: 4 },
         )
-        .map((parts) => parts.join("").replace(forbidNul ? /[\r\n\0]/g : /[\r\n]/g, ""));
+        .map((parts) => parts.join("").replace(/[\r\n]/g, ""));
     const message = fc.record(
       {
         data,
-        event: singleLine(false),
-        id: fc.oneof(singleLine(true), fc.nat()),
+        event: singleLine(),
+        id: fc.oneof(roundTripId, fc.nat(), fc.double({ noNaN: true, noDefaultInfinity: true })),
         retry: fc.nat(),
-        comment: singleLine(false),
+        comment: singleLine(),
       },
       { requiredKeys: ["data"] },
     );
@@ -309,10 +398,11 @@ describe("adversarial corpus: round-trips exactly or throws", () => {
       { data: ":\n:comment", event: undefined, id: undefined },
     ],
     [
-      "astral characters",
-      { data: "𝄞😀", event: "😀", id: "𝄞" },
-      { data: "𝄞😀", event: "😀", id: "𝄞" },
+      "astral characters in data and event",
+      { data: "𝄞😀", event: "😀", id: "1" },
+      { data: "𝄞😀", event: "😀", id: "1" },
     ],
+    ["astral characters in an id", { id: "𝄞", data: "d" }, "throws"],
     [
       "field-like event name",
       { event: "data: x", data: "y" },

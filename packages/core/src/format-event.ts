@@ -1,4 +1,5 @@
 import { SseFormatError } from "./errors.js";
+import { describeCharAt, indexOfNonPrintableAscii, MAX_ID_LENGTH } from "./limits.js";
 
 /** One event as the WHATWG `text/event-stream` format sees it. */
 export interface EventMessage<TData = unknown> {
@@ -6,7 +7,11 @@ export interface EventMessage<TData = unknown> {
   data?: TData;
   /** Event type; must not contain CR or LF. `""` means the default `message` type. */
   event?: string;
-  /** Last-event id; must not contain CR, LF or NUL. `""` resets the client's last event id. */
+  /**
+   * Last-event id: printable ASCII (0x20–0x7E) without a leading or trailing space, at most 256
+   * characters (`MAX_ID_LENGTH`), so that it comes back unchanged in `Last-Event-ID`; or a finite
+   * number. `""` resets the client's last event id.
+   */
   id?: string | number;
   /** Reconnection time in ms advertised to the client; a non-negative safe integer. */
   retry?: number;
@@ -70,15 +75,12 @@ export function serializeData(data: unknown, serializer: Serializer = jsonSerial
   return text;
 }
 
-function checkSingleLine(field: string, value: unknown, forbidNul: boolean): string {
+function checkSingleLine(field: string, value: unknown): string {
   if (typeof value !== "string") {
     throw new SseFormatError(field, `must be a string, got ${describe(value)}`);
   }
   if (hasLineBreak(value)) {
     throw new SseFormatError(field, "must not contain CR or LF");
-  }
-  if (forbidNul && value.indexOf("\0") !== -1) {
-    throw new SseFormatError(field, "must not contain NUL");
   }
   return value;
 }
@@ -89,13 +91,38 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
-/** Validates an `id` value and returns it as the string that will be written. */
+/**
+ * Validates an `id` value and returns it as the string that will be written. Ids are kept to
+ * what the `Last-Event-ID` header brings back unchanged: a client sends non-ASCII as UTF-8 bytes
+ * that a server reads as Latin-1, and HTTP trims spaces at either end.
+ *
+ * @throws {SseFormatError} (`field: "id"`) for a string with a character outside printable ASCII
+ * (0x20–0x7E), a space at either end or more than {@link MAX_ID_LENGTH} characters, or a number
+ * that is not finite.
+ */
 export function checkId(id: string | number): string {
   if (typeof id === "number") {
     if (!Number.isFinite(id)) throw new SseFormatError("id", `must be a finite number, got ${id}`);
     return String(id);
   }
-  return checkSingleLine("id", id, true);
+  if (typeof id === "string" && id.length <= MAX_ID_LENGTH && ROUND_TRIP_ID.test(id)) return id;
+  throw new SseFormatError("id", idRule(id));
+}
+
+/** Printable ASCII, no space at either end (or empty). One regex test: the per-send path. */
+const ROUND_TRIP_ID = /^(?:[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)?$/;
+
+/** The rule an id that failed {@link ROUND_TRIP_ID} or the length breaks, naming what was found. */
+function idRule(id: unknown): string {
+  if (typeof id !== "string") return `must be a string or a finite number, got ${describe(id)}`;
+  if (id.length > MAX_ID_LENGTH) {
+    return `must be at most ${MAX_ID_LENGTH} characters long, got ${id.length}`;
+  }
+  const bad = indexOfNonPrintableAscii(id);
+  if (bad !== -1) {
+    return `must be printable ASCII (0x20-0x7E) to come back unchanged in Last-Event-ID, found ${describeCharAt(id, bad)}`;
+  }
+  return "must not start or end with a space (HTTP trims them from Last-Event-ID)";
 }
 
 /** Validates a `retry` value. */
@@ -113,8 +140,8 @@ export function checkRetry(retry: unknown): number {
  * Formats one complete event frame (ending with exactly one blank line).
  * Nothing is returned for invalid input: an {@link SseFormatError} is thrown instead.
  *
- * @throws {SseFormatError} when `id`, `event`, `comment` or `retry` break the format's rules,
- * or `data` cannot be serialized.
+ * @throws {SseFormatError} when `id`, `event`, `comment` or `retry` break their rules (see
+ * {@link checkId} for ids), or `data` cannot be serialized.
  * @example formatEvent({ event: "greeting", data: "hello\nworld" })
  * // "event: greeting\ndata: hello\ndata: world\n\n"
  */
@@ -152,8 +179,8 @@ export function formatFrame(
   }
   const { event, retry, comment } = message;
   let frame = "";
-  if (comment !== undefined) frame += `: ${checkSingleLine("comment", comment, false)}\n`;
-  if (event !== undefined) frame += `event: ${checkSingleLine("event", event, false)}\n`;
+  if (comment !== undefined) frame += `: ${checkSingleLine("comment", comment)}\n`;
+  if (event !== undefined) frame += `event: ${checkSingleLine("event", event)}\n`;
   if (id !== undefined) frame += `id: ${id}\n`;
   if (retry !== undefined) frame += `retry: ${checkRetry(retry)}\n`;
   if (data !== undefined) frame += dataLines(data, serializer);
@@ -173,6 +200,6 @@ export function formatFrame(
  * @example formatComment("keep-alive") // ": keep-alive\n\n"
  */
 export function formatComment(text = ""): string {
-  const value = checkSingleLine("comment", text, false);
+  const value = checkSingleLine("comment", text);
   return value === "" ? ":\n\n" : `: ${value}\n\n`;
 }
