@@ -8,6 +8,7 @@ import {
   type RedisReplayHistory,
   type SharedHistoryOptions,
 } from "../src/index.js";
+import { compareStreamIds } from "../src/stream-id.js";
 import type { Closable } from "./suite-scope.js";
 
 /** Records what a backplane hands its hub: the hub's side of the contract, and nothing more. */
@@ -72,7 +73,9 @@ export async function startFakeHub(
       const frame = `data: ${data}\n\n`;
       const origin = receiver.instanceId;
       backplane.publish(
-        id === undefined ? { origin, target, frame, autoId } : { origin, target, frame, id, autoId },
+        id === undefined
+          ? { origin, target, frame, autoId }
+          : { origin, target, frame, id, autoId },
       );
     },
     close: () => backplane.close(),
@@ -101,12 +104,23 @@ export async function readStream(redis: Redis, key: string): Promise<RawEntry[]>
   const rows = await redis.xrange(key, "-", "+");
   return rows.map(([position, fields]) => {
     const payload = JSON.parse(fields[3] ?? "{}");
-    const data = typeof payload.f === "string" ? dataOf({ frame: payload.f } as Envelope) : undefined;
-    return { position, kind: fields[1] ?? "", origin: payload.o, target: payload.t, data, id: payload.i };
+    const data =
+      typeof payload.f === "string" ? dataOf({ frame: payload.f } as Envelope) : undefined;
+    return {
+      position,
+      kind: fields[1] ?? "",
+      origin: payload.o,
+      target: payload.t,
+      data,
+      id: payload.i,
+    };
   });
 }
 
-/** Waits until every hub has delivered the stream's newest entry. */
+/**
+ * Waits until every hub has delivered the stream's newest entry (read again after each wait,
+ * until no entry was added meanwhile).
+ */
 export async function settleHubs(
   redis: Redis,
   key: string,
@@ -121,7 +135,7 @@ export async function settleHubs(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     await waitFor(
-      () => hubs.every((hub) => hub.backplane.position === newest),
+      () => hubs.every((hub) => reached(hub.backplane.position, newest)),
       `every hub to deliver ${newest}`,
       Math.max(0, deadline - Date.now()),
     );
@@ -129,4 +143,9 @@ export async function settleHubs(
     await read();
     if (newest === before) return;
   }
+}
+
+function reached(position: string | undefined, newest: string | undefined): boolean {
+  if (newest === undefined) return true;
+  return position !== undefined && compareStreamIds(position, newest) >= 0;
 }
