@@ -1,97 +1,164 @@
-import type { HistoryEntry, Target } from "@se/core";
+import { SeError, SeOptionError } from "@se/core";
 import { REDIS_URL, redisAvailable } from "@se/test-support";
-import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
-import { RedisReplayHistory } from "../src/index.js";
+import { RedisBackplane, RedisReplayHistory, RedisUnavailableError } from "../src/index.js";
+import { type FakeHub, settleHubs, startFakeHub, testRedis } from "./fake-receiver.js";
 import { suiteScope } from "./suite-scope.js";
 
-const ALL: Target = { kind: "all" };
+describe.skipIf(!redisAvailable)("RedisReplayHistory (backplane.history())", () => {
+  const { prefix, opened } = suiteScope("history");
+  let n = 0;
+  const fresh = () => `${prefix}${++n}:`;
 
-function entry(n: number, target: Target = ALL, time = Date.now()): HistoryEntry {
-  const id = `${String(n).padStart(16, "0")}-test`;
-  return { id, target, frame: `id: ${id}\ndata: ${n}\n\n`, time };
-}
-
-describe.skipIf(!redisAvailable)("RedisReplayHistory", () => {
-  const { prefix, opened } = suiteScope();
-
-  async function history(
-    options: ConstructorParameters<typeof RedisReplayHistory>[0] = {},
-  ): Promise<RedisReplayHistory> {
-    const result = new RedisReplayHistory({
-      url: REDIS_URL,
-      prefix: `${prefix}${opened.length}:`,
-      ...options,
-    });
-    opened.push(result);
-    await result.ready();
-    return result;
+  async function hub(scope: string, options = {}): Promise<FakeHub> {
+    const started = await startFakeHub({ prefix: scope }, options);
+    opened.push(started);
+    return started;
   }
 
-  it("returns the entries after an id, oldest first, with their targets", async () => {
-    const store = await history();
-    const entries = [
-      entry(1),
-      entry(2, { kind: "seid", seid: "alice" }),
-      entry(3, { kind: "topic", topic: "news" }),
-    ];
-    for (const item of entries) store.append(item);
-    expect(await store.since(entries[0]?.id as string)).toEqual(entries.slice(1));
-    expect(await store.since(entries[2]?.id as string)).toEqual([]);
+  it("returns the entries after a position, oldest first, as they were delivered", async () => {
+    const scope = fresh();
+    const redis = testRedis(opened);
+    const a = await hub(scope);
+    a.send("one");
+    a.send("two", { target: { kind: "seid", seid: "alice" } });
+    a.send("three", { target: { kind: "topic", topic: "news" }, id: "n3" });
+    await settleHubs(redis, `${scope}history`, [a]);
+    const [one, two, three] = a.receiver.received;
+    const slice = await a.history.since(one?.position as string);
+    expect(slice).toEqual({
+      position: one?.position,
+      entries: [two, three].map((envelope) => ({
+        id: envelope?.id,
+        position: envelope?.position,
+        target: envelope?.target,
+        frame: envelope?.frame,
+        time: Number(envelope?.position?.split("-")[0]),
+      })),
+    });
+    expect(await a.history.since(three?.position as string)).toEqual({
+      position: three?.position,
+      entries: [],
+    });
   });
 
-  it("answers undefined for an id it does not hold", async () => {
-    const store = await history();
-    store.append(entry(1));
-    expect(await store.since("0000000000000099-test")).toBeUndefined();
+  it("resolves a caller's id to its position, also on another instance", async () => {
+    const scope = fresh();
+    const redis = testRedis(opened);
+    const a = await hub(scope);
+    const b = await hub(scope);
+    a.send("mine", { id: "custom-1" });
+    b.send("next");
+    await settleHubs(redis, `${scope}history`, [a, b]);
+    const slice = await b.history.since("custom-1");
+    expect(slice?.position).toBe(a.receiver.positions[0]);
+    expect(slice?.entries.map((entry) => entry.frame)).toEqual([a.receiver.received[1]?.frame]);
   });
 
-  it("keeps about maxEvents entries", async () => {
-    const store = await history({ maxEvents: 10 });
-    for (let n = 1; n <= 1000; n++) store.append(entry(n));
-    expect(await store.since(entry(1).id)).toBeUndefined();
-    expect(await store.since(entry(999).id)).toEqual(
-      [entry(1000)].map((e) => ({ ...e, time: expect.any(Number) })),
+  it("answers undefined for an unknown id, a position not in the stream, or a trimmed one", async () => {
+    const scope = fresh();
+    const redis = testRedis(opened);
+    const a = await hub(scope, { maxEvents: 10 });
+    a.send("first");
+    await settleHubs(redis, `${scope}history`, [a]);
+    const first = a.receiver.positions[0] as string;
+    expect(await a.history.since("nobody")).toBeUndefined();
+    expect(await a.history.since("1-1")).toBeUndefined();
+    for (let i = 0; i < 500; i++) a.send(`more-${i}`);
+    await settleHubs(redis, `${scope}history`, [a]);
+    expect(await redis.xlen(`${scope}history`)).toBeLessThan(500);
+    expect(await a.history.since(first)).toBeUndefined();
+  });
+
+  it("returns only entries that have an id, and gaps", async () => {
+    const scope = fresh();
+    const redis = testRedis(opened);
+    const a = await hub(scope);
+    a.send("start");
+    a.send("no id", { autoId: false });
+    a.send("with id");
+    await settleHubs(redis, `${scope}history`, [a]);
+    await redis.xadd(
+      `${scope}history`,
+      "*",
+      "k",
+      "g",
+      "p",
+      JSON.stringify({ o: "x", t: { kind: "topic", topic: "news" } }),
     );
-    expect(await store.client.xlen(store.key)).toBeLessThan(1000);
+    a.send("after the gap");
+    await settleHubs(redis, `${scope}history`, [a]);
+    const slice = await a.history.since(a.receiver.positions[0] as string);
+    expect(
+      slice?.entries.map((entry) => [entry.id === undefined, entry.gap, entry.target]),
+    ).toEqual([
+      [false, undefined, { kind: "all" }],
+      [true, true, { kind: "topic", topic: "news" }],
+      [false, undefined, { kind: "all" }],
+    ]);
+    expect(a.receiver.data).toEqual(["start", "no id", "with id", "<gap>", "after the gap"]);
   });
 
-  it("treats an id older than maxAgeMs, with events after it, as too far behind", async () => {
-    const store = await history({ maxAgeMs: 60_000 });
-    store.append(entry(1, ALL, Date.now() - 120_000));
-    store.append(entry(2));
-    expect(await store.since(entry(1).id)).toBeUndefined();
-    expect(await store.since(entry(2).id)).toEqual([]);
+  it("answers in pages of pageSize with more, past entries it does not return", async () => {
+    const scope = fresh();
+    const redis = testRedis(opened);
+    const a = await hub(scope, { pageSize: 3 });
+    a.send("start");
+    for (let i = 0; i < 5; i++) a.send(`hidden-${i}`, { autoId: false });
+    for (let i = 0; i < 7; i++) a.send(`e${i}`);
+    await settleHubs(redis, `${scope}history`, [a]);
+    const pages: string[][] = [];
+    let key = a.receiver.positions[0] as string;
+    for (let page = 0; page < 10; page++) {
+      const slice = await a.history.since(key);
+      if (slice === undefined) throw new Error("stale");
+      pages.push(slice.entries.map((entry) => /data: (.*)/.exec(entry.frame)?.[1] ?? ""));
+      if (!slice.more) break;
+      key = slice.entries.at(-1)?.position as string;
+    }
+    expect(pages).toEqual([["e0", "e1", "e2"], ["e3", "e4", "e5"], ["e6"]]);
   });
 
-  it("shares the stream between instances under the same prefix", async () => {
-    const shared = `${prefix}shared:`;
-    const one = new RedisReplayHistory({ url: REDIS_URL, prefix: shared });
-    opened.push(one);
-    const client = new Redis(REDIS_URL);
-    opened.push({ close: () => client.quit() });
-    const two = new RedisReplayHistory({ client, prefix: shared });
-    opened.push(two);
-    await one.ready();
-    await two.ready();
-    one.append(entry(1));
-    one.append(entry(2));
-    await one.client.ping();
-    expect(await two.since(entry(1).id)).toEqual(
-      [entry(2)].map((e) => ({ ...e, time: expect.any(Number) })),
+  it("treats a position older than maxAgeMs with entries after it as too far behind", async () => {
+    const scope = fresh();
+    const redis = testRedis(opened);
+    const old = `${Date.now() - 120_000}-0`;
+    const payload = JSON.stringify({ o: "x", t: { kind: "all" }, f: "data: old\n\n", a: 1 });
+    await redis.xadd(`${scope}history`, old, "k", "e", "p", payload);
+    const a = await hub(scope, { maxAgeMs: 60_000 });
+    expect(a.receiver.seeks).toEqual([old]);
+    // The newest entry, however old, is known: a client that missed nothing is not reset.
+    expect(await a.history.since(old)).toEqual({ position: old, entries: [] });
+    a.send("new");
+    await settleHubs(redis, `${scope}history`, [a]);
+    expect(await a.history.since(old)).toBeUndefined();
+    expect(await a.history.since(a.receiver.positions[0] as string)).toMatchObject({ entries: [] });
+  });
+
+  it("rejects when the backplane is closed", async () => {
+    const scope = fresh();
+    const a = await hub(scope);
+    await a.backplane.close();
+    await expect(a.history.since("1-0")).rejects.toBeInstanceOf(RedisUnavailableError);
+  });
+
+  it("is made by a backplane only, once, with valid limits", () => {
+    expect(() => new RedisReplayHistory({ url: REDIS_URL } as never)).toThrow(
+      expect.objectContaining({ code: "SE_ERR_INVALID_OPTION" }),
     );
-  });
-
-  it("rejects since when closed, and ignores appends", async () => {
-    const store = await history();
-    await store.close();
-    store.append(entry(1));
-    await expect(store.since(entry(1).id)).rejects.toThrow(/Redis is unavailable/);
-  });
-
-  it("rejects bad limits", () => {
-    // Checked before any connection is opened.
-    expect(() => new RedisReplayHistory({ maxEvents: 0 })).toThrow(/maxEvents/);
-    expect(() => new RedisReplayHistory({ timeoutMs: -1 })).toThrow(/timeoutMs/);
+    expect(() => new RedisReplayHistory({ url: REDIS_URL } as never)).toThrow(SeError);
+    const backplane = new RedisBackplane({ url: REDIS_URL, prefix: fresh() });
+    opened.push(backplane);
+    expect(() => backplane.history({ maxEvents: 0 })).toThrow(SeOptionError);
+    expect(() => backplane.history({ maxAgeMs: -1 })).toThrow(/maxAgeMs/);
+    expect(() => backplane.history({ pageSize: 1.5 })).toThrow(/pageSize/);
+    const history = backplane.history({ maxEvents: 50 });
+    expect(history).toMatchObject({
+      maxEvents: 50,
+      maxAgeMs: 300_000,
+      pageSize: 500,
+      shared: true,
+    });
+    expect(() => backplane.history()).toThrow(/one history per backplane/);
   });
 });
