@@ -1,5 +1,6 @@
 import {
   DeliveryRecorder,
+  keyOfData,
   type ModelInstance,
   type ModelProfile,
   type ModelRunResult,
@@ -106,6 +107,7 @@ describe("the delivery contract, in memory (seeded model)", () => {
     seed: number,
     steps: number,
     profile?: Partial<ModelProfile>,
+    fault?: (instance: ModelInstance) => ModelInstance,
   ): Promise<ModelRunResult> {
     const recorder = new DeliveryRecorder();
     opened = await startApp(recorder);
@@ -113,7 +115,7 @@ describe("the delivery contract, in memory (seeded model)", () => {
       seed,
       steps,
       recorder,
-      instances: [opened.instance],
+      instances: [fault ? fault(opened.instance) : opened.instance],
       check: { history: HISTORY },
       ...(profile ? { profile } : {}),
     });
@@ -126,61 +128,113 @@ describe("the delivery contract, in memory (seeded model)", () => {
 
   if (ONE_SEED !== undefined) {
     it(`holds for SE_MODEL_SEED=${ONE_SEED}`, modelTimeout, async () => {
-      const result = await run(parseSeed(ONE_SEED), STEPS);
-      holds(result);
+      holds(await run(parseSeed(ONE_SEED), STEPS));
     });
     return;
   }
 
   it("the harness passes on paths that hold today: broadcasts, cuts and reconnects, pauses", async () => {
-    const result = await run(20_261, 250, {
-      topics: [],
-      welcome: false,
-      weights: {
-        broadcast: 12,
-        topic: 0,
-        seid: 0,
-        connection: 0,
-        disconnect: 6,
-        reconnect: 7,
-        pause: 2,
-        resume: 2,
-        wait: 8,
-      },
-      hugeShared: 0,
-    });
+    const result = await run(20_261, 250, BROADCASTS_ONLY);
     holds(result);
     expect(result.stats.connects).toBeGreaterThan(result.stats.clients as number);
     expect(result.stats.broadcasts).toBeGreaterThan(50);
   });
 
+  // The harness end to end: a fault injected between the scheduler and the app is caught.
+  it.each([
+    ["loss", (key: string) => new RegExp(`but ${key} \\(broadcast, from memory\\) never arrived`)],
+    ["duplicate", (key: string) => new RegExp(`${key} a second time \\(duplicate\\)`)],
+    [
+      "reorder",
+      (key: string) =>
+        new RegExp(`got S\\d+ but ${key} \\(broadcast, from memory\\) never arrived`),
+    ],
+  ] as const)("the model catches an injected %s", async (fault, expected) => {
+    let injected: string | undefined;
+    const result = await run(7, 150, BROADCASTS_ONLY, (instance) =>
+      injectFault(instance, fault, 20, (key) => {
+        injected = key;
+      }),
+    );
+    expect(injected).toBeDefined();
+    const pattern = expected(injected as string);
+    expect(
+      result.differences.some((difference) => pattern.test(difference.message)),
+      result.message,
+    ).toBe(true);
+  });
+
   // Every kind of send, the welcome per connection, topics joined in the handler.
   for (const seed of [1, 2, 3]) {
     it(`holds for seed ${seed}`, modelTimeout, async () => {
-      const result = await run(seed, STEPS);
-      holds(result);
+      holds(await run(seed, STEPS));
     });
   }
 
-  // Many short connections, each with its welcome: per-connection events must not push the
-  // broadcasts out of the history (hole 2).
+  // Many short connections, each with its welcome, and clients that stay away long: the
+  // per-connection events must not push the broadcasts out of the history (hole 2).
   it("holds for seed 4 with many reconnects", modelTimeout, async () => {
-    const result = await run(4, 900, {
-      clients: [40, 40],
-      weights: { ...weightsForChurn },
-    });
-    holds(result);
+    holds(await run(4, 8000, { clients: [30, 30], topics: ["t0"], weights: CHURN }));
   });
 });
 
-const weightsForChurn = {
-  broadcast: 3,
-  topic: 2,
+const BROADCASTS_ONLY: Partial<ModelProfile> = {
+  topics: [],
+  welcome: false,
+  weights: {
+    broadcast: 12,
+    topic: 0,
+    seid: 0,
+    connection: 0,
+    disconnect: 6,
+    reconnect: 7,
+    pause: 2,
+    resume: 2,
+    wait: 8,
+  },
+  hugeShared: 0,
+};
+
+const CHURN = {
+  broadcast: 2,
+  topic: 1,
   seid: 1,
   connection: 0,
   disconnect: 20,
-  reconnect: 20,
+  reconnect: 30,
   pause: 0,
   resume: 0,
-  wait: 4,
+  wait: 2,
 };
+
+/**
+ * Breaks the `at`-th broadcast on its way to the app: not sent (loss), sent twice
+ * (duplicate), or held back until after the next one (reorder).
+ */
+function injectFault(
+  instance: ModelInstance,
+  fault: "loss" | "duplicate" | "reorder",
+  at: number,
+  injected: (key: string) => void,
+): ModelInstance {
+  let count = 0;
+  let held: string | undefined;
+  return {
+    ...instance,
+    broadcast: (data, topic) => {
+      count++;
+      if (count !== at) {
+        instance.broadcast(data, topic);
+        if (held !== undefined) instance.broadcast(held);
+        held = undefined;
+        return;
+      }
+      injected(keyOfData(data) as string);
+      if (fault === "duplicate") {
+        instance.broadcast(data, topic);
+        instance.broadcast(data, topic);
+      }
+      if (fault === "reorder") held = data;
+    },
+  };
+}

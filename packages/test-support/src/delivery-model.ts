@@ -102,6 +102,11 @@ export interface ModelProfile {
   readonly hugeConnection: number;
   /** Probability that a reconnect sends `Last-Event-ID` as `?lastEventId=`. */
   readonly viaQuery: number;
+  /**
+   * Probability that a client the scheduler cuts stays away until the final reconnect (for at
+   * most a quarter of the clients).
+   */
+  readonly longAway: number;
   /** Whether the route sends a welcome on every connect (`welcome=1` in the URL). */
   readonly welcome: boolean;
 }
@@ -126,6 +131,7 @@ export const defaultProfile: ModelProfile = {
   hugeConnection: 0.2,
   viaQuery: 0.2,
   welcome: true,
+  longAway: 0.03,
 };
 
 /** A test's own action (a Redis cut), run when the scheduler picks it. */
@@ -139,6 +145,8 @@ export interface ModelRunOptions {
   readonly seed: number;
   readonly steps: number;
   readonly instances: readonly ModelInstance[];
+  /** The instances that send. @default instances */
+  readonly senders?: readonly ModelInstance[];
   readonly recorder: DeliveryRecorder;
   readonly profile?: Partial<ModelProfile>;
   readonly extraActions?: readonly ExtraAction[];
@@ -207,6 +215,8 @@ export async function runDeliveryModel(options: ModelRunOptions): Promise<ModelR
     stats[name] = (stats[name] ?? 0) + 1;
   };
   const idle = (client: ModelClient) => !pending.has(client);
+  /** Clients that stay away until the final reconnect (their Last-Event-ID grows old). */
+  const away = new Set<ModelClient>();
 
   const connect = (client: ModelClient) => {
     const previous = home.get(client);
@@ -231,6 +241,7 @@ export async function runDeliveryModel(options: ModelRunOptions): Promise<ModelR
   };
   const disconnect = (client: ModelClient) => {
     bump("disconnects");
+    if (random.chance(profile.longAway) && away.size < clients.length / 4) away.add(client);
     const done = client.disconnect().finally(() => pending.delete(client));
     pending.set(client, done);
   };
@@ -254,8 +265,10 @@ export async function runDeliveryModel(options: ModelRunOptions): Promise<ModelR
       await options.onStep?.(step, random);
       const action = random.weighted(weights);
       const open = clients.filter((client) => client.connected && idle(client));
-      const closed = clients.filter((client) => !client.connected && idle(client));
-      const instance = random.pick(instances);
+      const closed = clients.filter(
+        (client) => !client.connected && idle(client) && !away.has(client),
+      );
+      const instance = random.pick(options.senders ?? instances);
       switch (action) {
         case "broadcast": {
           const send = recorder.shared(
@@ -343,7 +356,7 @@ export async function runDeliveryModel(options: ModelRunOptions): Promise<ModelR
     await settlePending("the final disconnects");
     for (const client of clients) connect(client);
     await settlePending("the final connects");
-    const fenceFrom = random.pick(instances);
+    const fenceFrom = random.pick(options.senders ?? instances);
     const fence = recorder.shared(fenceFrom.name, { kind: "all" });
     fenceFrom.broadcast(fence.data);
     const deadline = Date.now() + (options.fenceTimeoutMs ?? 15_000);
