@@ -4,7 +4,7 @@ import {
   type ModelInstance,
   type ModelProfile,
   type ModelRunResult,
-  parseSeed,
+  parseSeeds,
   runDeliveryModel,
   waitFor,
 } from "@se/test-support";
@@ -20,11 +20,13 @@ import { listen, testApp } from "./helpers.js";
  * Last-Event-ID (header or query); readers that pause. The checker (@se/test-support)
  * derives from the send log what each client must have received.
  *
- * SE_MODEL_SEED=<n> runs that seed only (SE_MODEL_STEPS steps, default 300); see also
- * `pnpm soak`.
+ * SE_MODEL_SEED=<n> (or a comma-separated list) runs those seeds only, with SE_MODEL_STEPS
+ * steps (default 300); SE_MODEL_VERBOSE=1 prints each run's counts. `pnpm soak` runs many.
  */
 
-const ONE_SEED = process.env.SE_MODEL_SEED;
+const CHOSEN =
+  process.env.SE_MODEL_SEED === undefined ? undefined : parseSeeds(process.env.SE_MODEL_SEED);
+const VERBOSE = process.env.SE_MODEL_VERBOSE === "1";
 const STEPS = Number(process.env.SE_MODEL_STEPS ?? 300);
 /** The in-memory history's defaults: a reset is only allowed where it may have overflowed. */
 const HISTORY = { maxEvents: 1000, maxBytes: 1024 * 1024 };
@@ -121,15 +123,18 @@ describe("the delivery contract, in memory (seeded model)", () => {
     });
     const hub = opened.app.se.hub;
     await waitFor(() => hub.size === 0, `seed ${seed}: the server to see every client leave`);
+    if (VERBOSE) console.log(`memory ${result.summary}`);
     return result;
   }
 
   const modelTimeout = { timeout: 60_000 + STEPS * 200 };
 
-  if (ONE_SEED !== undefined) {
-    it(`holds for SE_MODEL_SEED=${ONE_SEED}`, modelTimeout, async () => {
-      holds(await run(parseSeed(ONE_SEED), STEPS));
-    });
+  if (CHOSEN !== undefined) {
+    for (const seed of CHOSEN) {
+      it(`holds for seed ${seed} (SE_MODEL_SEED)`, modelTimeout, async () => {
+        holds(await run(seed, STEPS));
+      });
+    }
     return;
   }
 
@@ -190,6 +195,7 @@ const BROADCASTS_ONLY: Partial<ModelProfile> = {
     reconnect: 7,
     pause: 2,
     resume: 2,
+    stall: 0,
     wait: 8,
   },
   hugeShared: 0,
@@ -204,6 +210,7 @@ const CHURN = {
   reconnect: 30,
   pause: 0,
   resume: 0,
+  stall: 0,
   wait: 2,
 };
 

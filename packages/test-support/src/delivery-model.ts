@@ -86,6 +86,7 @@ export type ModelAction =
   | "reconnect"
   | "pause"
   | "resume"
+  | "stall"
   | "wait";
 
 export interface ModelProfile {
@@ -98,7 +99,10 @@ export interface ModelProfile {
   /** Probability that a shared event carries 1–4 KB, and 16–32 KB, of filler. */
   readonly largeShared: number;
   readonly hugeShared: number;
-  /** Probability that a per-connection event carries 64–256 KB (to make paused readers slow). */
+  /**
+   * Probability that a per-connection event carries 64–256 KB. Half of the per-connection sends
+   * go to a paused reader, when there is one, with 256 KB–1 MB: its queue grows until it is cut.
+   */
   readonly hugeConnection: number;
   /** Probability that a reconnect sends `Last-Event-ID` as `?lastEventId=`. */
   readonly viaQuery: number;
@@ -107,6 +111,8 @@ export interface ModelProfile {
    * most a quarter of the clients).
    */
   readonly longAway: number;
+  /** At most this many stalls (each takes over a second) per run. */
+  readonly maxStalls: number;
   /** Whether the route sends a welcome on every connect (`welcome=1` in the URL). */
   readonly welcome: boolean;
 }
@@ -124,6 +130,7 @@ export const defaultProfile: ModelProfile = {
     reconnect: 7,
     pause: 2,
     resume: 2,
+    stall: 0.3,
     wait: 8,
   },
   largeShared: 0.15,
@@ -132,6 +139,7 @@ export const defaultProfile: ModelProfile = {
   viaQuery: 0.2,
   welcome: true,
   longAway: 0.03,
+  maxStalls: 2,
 };
 
 /** A test's own action (a Redis cut), run when the scheduler picks it. */
@@ -173,6 +181,8 @@ export interface ModelRunResult {
   readonly log: DeliveryLog;
   /** One paragraph: seed, how to rerun, the first difference, stats. Empty when none. */
   readonly message: string;
+  /** One line: the seed, how many differences, the run's counts. */
+  readonly summary: string;
 }
 
 const TIMEOUT = Symbol("timeout");
@@ -303,13 +313,22 @@ export async function runDeliveryModel(options: ModelRunOptions): Promise<ModelR
           break;
         }
         case "connection": {
-          const client = open.length > 0 ? random.pick(open) : undefined;
+          // Half the time, a big event for a reader that stopped reading: its queue grows.
+          const paused = open.filter((candidate) => candidate.paused);
+          const toPaused = paused.length > 0 && random.chance(0.5);
+          const client = toPaused
+            ? random.pick(paused)
+            : open.length > 0
+              ? random.pick(open)
+              : undefined;
           const connection = client?.current;
           const holder = client && home.get(client);
           if (connection === undefined || holder === undefined) break;
-          const padding = random.chance(profile.hugeConnection)
-            ? random.int(65_536, 262_144)
-            : random.int(0, 64);
+          const padding = toPaused
+            ? random.int(262_144, 1_048_576)
+            : random.chance(profile.hugeConnection)
+              ? random.int(65_536, 262_144)
+              : random.int(0, 64);
           const send = recorder.perConnection(holder.name, connection.id, padding);
           if (holder.sendToConnection(connection.id, send.data)) bump("connectionSends");
           else recorder.forget(send.key);
@@ -332,6 +351,28 @@ export async function runDeliveryModel(options: ModelRunOptions): Promise<ModelR
         case "resume": {
           const paused = clients.filter((client) => client.paused);
           if (paused.length > 0) random.pick(paused).resume();
+          break;
+        }
+        case "stall": {
+          // A reader that stops reading while 6 MB are sent to it (more than the socket
+          // buffers take), for longer than a second: the server should cut it as slow.
+          const readers = open.filter((client) => !client.paused);
+          const client = readers.length > 0 ? random.pick(readers) : undefined;
+          const connection = client?.current;
+          const holder = client && home.get(client);
+          const stalls = stats.stalls ?? 0;
+          if (stalls >= profile.maxStalls) break;
+          if (client === undefined || connection === undefined || holder === undefined) break;
+          client.pause();
+          bump("stalls");
+          for (let n = 0; n < 6; n++) {
+            const send = recorder.perConnection(holder.name, connection.id, 1_048_576);
+            if (!holder.sendToConnection(connection.id, send.data)) {
+              recorder.forget(send.key);
+              break;
+            }
+          }
+          await sleep(1300);
           break;
         }
         case "wait":
@@ -431,7 +472,8 @@ function finish(
           ...differences.slice(1, 4).map((difference) => `Then: ${difference.message}`),
           `Run: ${statsText}`,
         ].join("\n");
-  return { seed: options.seed, differences, stats, log, message };
+  const summary = `seed ${options.seed}: ${differences.length} difference(s); ${statsText}`;
+  return { seed: options.seed, differences, stats, log, message, summary };
 }
 
 function makeClients(random: Random, profile: ModelProfile, clock: TestClock): ModelClient[] {

@@ -26,7 +26,7 @@ export {
 export { EventClient, type Received } from "./event-client.js";
 export { nextEvent, postJson } from "./event-source-kit.js";
 export { type ConnectOptions, ModelClient, TestClock } from "./model-client.js";
-export { parseSeed, Random } from "./random.js";
+export { parseSeed, parseSeeds, Random } from "./random.js";
 export {
   deleteKeys,
   REDIS_REQUIRED,

@@ -63,3 +63,12 @@ export function parseSeed(text: string): number {
   if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`not a seed: ${text}`);
   return seed >>> 0;
 }
+
+/** Seeds from `SE_MODEL_SEED`-style text: one seed, or several separated by commas. */
+export function parseSeeds(text: string): number[] {
+  return text
+    .split(",")
+    .map((part) => part.trim())
+    .filter((part) => part !== "")
+    .map(parseSeed);
+}
