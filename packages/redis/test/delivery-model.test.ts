@@ -230,7 +230,7 @@ describe.skipIf(!redisAvailable)(
           await order.read();
           return order.keys;
         },
-        fenceTimeoutMs: 20_000,
+        fenceTimeoutMs: 10_000,
       });
       for (const app of apps) {
         const hub = app.fastify.se.hub;

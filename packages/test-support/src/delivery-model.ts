@@ -168,7 +168,7 @@ export interface ModelRunOptions {
   /** The global order of the shared sends. Default: the order of the send calls. */
   readonly order?: (sends: readonly SendRecord[]) => Promise<readonly string[]> | readonly string[];
   readonly check?: CheckOptions;
-  /** How long every client may take to get the final fence. @default 15000 */
+  /** How long every client may take to get the final fence. @default 8000 */
   readonly fenceTimeoutMs?: number;
   /** How to rerun this seed, for the failure message. */
   readonly rerun?: string;
@@ -400,7 +400,7 @@ export async function runDeliveryModel(options: ModelRunOptions): Promise<ModelR
     const fenceFrom = random.pick(options.senders ?? instances);
     const fence = recorder.shared(fenceFrom.name, { kind: "all" });
     fenceFrom.broadcast(fence.data);
-    const deadline = Date.now() + (options.fenceTimeoutMs ?? 15_000);
+    const deadline = Date.now() + (options.fenceTimeoutMs ?? 8000);
     const retries = new Map<ModelClient, number>();
     for (let round = 0; Date.now() < deadline && round < 100_000; round++) {
       if (clients.every((client) => client.has(fence.key))) break;
