@@ -155,6 +155,8 @@ export class RedisBackplane implements Backplane {
       key: this.key,
       limits,
       isOpen: () => !this.#closed,
+      head: () => this.#follower.head,
+      reach: (position, timeoutMs) => this.#follower.reach(position, timeoutMs),
     });
     return this.#history;
   }

@@ -39,7 +39,14 @@ export interface HistoryLink {
   readonly key: string;
   readonly limits: StreamLimits;
   readonly isOpen: () => boolean;
+  /** The newest position this instance has delivered. */
+  readonly head: () => string | undefined;
+  /** Resolves whether this instance delivered up to `position` within `timeoutMs`. */
+  readonly reach: (position: string, timeoutMs: number) => Promise<boolean>;
 }
+
+/** How long a replay waits for this instance to deliver up to a client's position. */
+const REACH_MS = 5000;
 
 /** @throws {SeOptionError} when a limit is not a positive integer. @internal */
 export function streamLimits(options: RedisReplayHistoryOptions): StreamLimits {
@@ -91,20 +98,21 @@ export class RedisReplayHistory implements ReplayHistory {
    * What followed `key` (a wire id or a position), at most `pageSize` entries that have an id
    * or are gaps, oldest first, with `more` when the page is full; `undefined` when `key` is
    * unknown, trimmed, or older than `maxAgeMs` with entries after it. One script run, which
-   * reads the stream from that position on only.
+   * reads the stream from that position on only, and up to the newest position this instance
+   * has delivered (so the replay and the live events meet exactly); a position this instance
+   * has not delivered yet (the client was on one further ahead) waits until it has.
    * @throws {RedisUnavailableError} (rejects) when Redis is not connected or the read fails.
    */
   async since(key: string): Promise<ReplaySlice | undefined> {
-    if (!this.#link.isOpen() || this.client.status !== "ready") {
-      throw new RedisUnavailableError("not connected; cannot read the history");
+    let reply = await this.#read(key);
+    if (Array.isArray(reply) && reply[1] === -1) {
+      // The client was on an instance further ahead: wait until this one has delivered that far.
+      if (!(await this.#link.reach(reply[0] as string, REACH_MS))) {
+        throw new RedisUnavailableError("this instance is behind the client's Last-Event-ID");
+      }
+      reply = await this.#read(key);
     }
-    let reply: unknown;
-    try {
-      reply = await this.#link.scripts.since(key, isStreamId(key), this.pageSize, this.maxAgeMs);
-    } catch (error) {
-      throw new RedisUnavailableError("the history read failed", { cause: error });
-    }
-    if (!Array.isArray(reply)) return undefined;
+    if (!Array.isArray(reply) || reply[1] === -1) return undefined;
     const [position, more, ...rows] = reply as [string, number, ...string[]];
     const entries: HistoryEntry[] = [];
     for (let i = 0; i + 2 < rows.length; i += 3) {
@@ -113,6 +121,20 @@ export class RedisReplayHistory implements ReplayHistory {
       if (kept !== undefined) entries.push(kept);
     }
     return more === 1 ? { position, entries, more: true } : { position, entries };
+  }
+
+  /** One run of the since script, up to what this instance has delivered. */
+  async #read(key: string): Promise<unknown> {
+    const end = this.#link.head();
+    if (!this.#link.isOpen() || this.client.status !== "ready" || end === undefined) {
+      throw new RedisUnavailableError("not connected; cannot read the history");
+    }
+    const { pageSize, maxAgeMs } = this;
+    try {
+      return await this.#link.scripts.since(key, isStreamId(key), pageSize, maxAgeMs, end);
+    } catch (error) {
+      throw new RedisUnavailableError("the history read failed", { cause: error });
+    }
   }
 
   /** Does nothing: the backplane owns the connection. */

@@ -39,28 +39,38 @@ return id
 `;
 
 /**
- * What followed a key: resolves it to a position (its id key, else the key itself when it has
- * the form of a stream id), checks that position is still in the stream (and, when entries
- * follow it, not older than maxAgeMs), then returns up to `limit` entries after it that have an
- * id or are gaps. Reads only from that position on: never the whole stream.
- * KEYS[1]: the stream; KEYS[2]: the id key. ARGV: key, "1" when key is a stream id, limit, maxAgeMs.
- * Returns false (unknown, trimmed or too old) or { position, more (0/1), id, kind, payload, ... }.
+ * What followed a key, up to `end` (the newest position this instance has delivered, so a
+ * replay never runs ahead of the live events): resolves the key to a position (its id key,
+ * else the key itself when it has the form of a stream id), checks that position is still in
+ * the stream (and, when entries follow it, not older than maxAgeMs), then returns up to `limit`
+ * entries after it that have an id or are gaps. Reads only from that position on: never the
+ * whole stream.
+ * KEYS[1]: the stream; KEYS[2]: the id key. ARGV: key, "1" when key is a stream id, limit,
+ * maxAgeMs, end.
+ * Returns false (unknown, trimmed or too old), { position, -1 } when the position is after
+ * `end`, or { position, more (0/1), id, kind, payload, ... }.
  */
 const SINCE = `
+local function after(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  return am > bm or (am == bm and as > bs)
+end
 local position = redis.call('GET', KEYS[2])
 if not position then
   if ARGV[2] ~= '1' then return false end
   position = ARGV[1]
 end
-local at = redis.call('XRANGE', KEYS[1], position, position)
-if not at[1] then return false end
+if not redis.call('XRANGE', KEYS[1], position, position)[1] then return false end
+if after(position, ARGV[5]) then return { position, -1 } end
 local limit = tonumber(ARGV[3])
 local result = { position, 0 }
 local kept = 0
 local from = position
 local first = true
 while true do
-  local rows = redis.call('XRANGE', KEYS[1], '(' .. from, '+', 'COUNT', limit)
+  local rows = redis.call('XRANGE', KEYS[1], '(' .. from, ARGV[5], 'COUNT', limit)
   if first and rows[1] then
     first = false
     local now = redis.call('TIME')
@@ -137,16 +147,15 @@ export class StreamScripts {
   }
 
   /** See {@link SINCE}. */
-  since(key: string, isStreamId: boolean, limit: number, maxAgeMs: number): Promise<Reply> {
+  since(
+    key: string,
+    isStreamId: boolean,
+    limit: number,
+    maxAgeMs: number,
+    end: string,
+  ): Promise<Reply> {
     const idKey = this.#idKeyPrefix + key;
-    return this.#redis.seSince(
-      2,
-      this.#stream,
-      idKey,
-      key,
-      isStreamId ? "1" : "0",
-      limit,
-      maxAgeMs,
-    );
+    const flag = isStreamId ? "1" : "0";
+    return this.#redis.seSince(2, this.#stream, idKey, key, flag, limit, maxAgeMs, end);
   }
 }

@@ -1,21 +1,36 @@
-import { EventClient, REDIS_URL, redisAvailable } from "@se/test-support";
+import { EventClient, REDIS_URL, redisAvailable, waitFor } from "@se/test-support";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
+import { compareStreamIds } from "../src/stream-id.js";
 import { type Instance, startInstance } from "./instance.js";
 import { settle, withoutFences } from "./settle.js";
 import { suiteScope } from "./suite-scope.js";
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function expectIncreasing(ids: readonly string[]): void {
+  for (let i = 1; i < ids.length; i++) {
+    expect(compareStreamIds(ids[i] as string, ids[i - 1] as string)).toBeGreaterThan(0);
+  }
+}
+
 describe.skipIf(!redisAvailable)("sends across instances through Redis", () => {
   const { prefix, opened } = suiteScope();
 
-  async function instances(count: number): Promise<Instance[]> {
+  async function instances(count: number, scope = prefix): Promise<Instance[]> {
     const list: Instance[] = [];
     for (let i = 0; i < count; i++) {
-      const instance = await startInstance({ url: REDIS_URL, prefix });
+      const instance = await startInstance({ url: REDIS_URL, prefix: scope });
       opened.push(instance);
       list.push(instance);
     }
     return list;
+  }
+
+  async function client(url: string, lastEventId?: string): Promise<EventClient> {
+    const opened_ = await EventClient.open(url, lastEventId ? { lastEventId } : {});
+    opened.push(opened_);
+    return opened_;
   }
 
   it("delivers direct, broadcast and topic sends from any instance exactly once", async () => {
@@ -37,10 +52,8 @@ describe.skipIf(!redisAvailable)("sends across instances through Redis", () => {
       expect(instance.backplane.subscriber).toBeDefined();
       expect(instance.backplane.subscriber).not.toBe(instance.backplane.client);
     }
-    const alice = await EventClient.open(`${a.url}?seid=alice&topics=news`);
-    opened.push(alice);
-    const bob = await EventClient.open(`${c.url}?seid=bob`);
-    opened.push(bob);
+    const alice = await client(`${a.url}?seid=alice&topics=news`);
+    const bob = await client(`${c.url}?seid=bob`);
 
     for (const [name, sender] of [
       ["a", a],
@@ -55,8 +68,8 @@ describe.skipIf(!redisAvailable)("sends across instances through Redis", () => {
         sender.hub.send("bob", { data: `${name}-bob-${i}` });
       }
     }
-    await settle(alice, "alice", a, [a, b, c]);
-    await settle(bob, "bob", c, [a, b, c]);
+    await settle(alice, "alice", [a, b, c]);
+    await settle(bob, "bob", [a, b, c]);
 
     const expected = (kinds: string[]) =>
       ["a", "b", "c"].flatMap((name) =>
@@ -64,45 +77,119 @@ describe.skipIf(!redisAvailable)("sends across instances through Redis", () => {
       );
     expect(withoutFences(alice.data).sort()).toEqual(expected(["direct", "all", "news"]).sort());
     expect(withoutFences(bob.data).sort()).toEqual(expected(["all", "bob"]).sort());
-    for (const client of [alice, bob]) {
-      const ids = client.received.map((event) => event.id);
+    for (const one of [alice, bob]) {
+      const ids = one.received.filter((e) => !e.id.startsWith("fence")).map((e) => e.id);
       expect(new Set(ids).size).toBe(ids.length);
+      expectIncreasing(ids);
     }
+    // The broadcasts both got arrived in the same order.
+    const shared = (one: EventClient) => one.data.filter((data) => data.includes("-all-"));
+    expect(shared(alice)).toEqual(shared(bob));
     expect([...a.errors, ...b.errors, ...c.errors]).toEqual([]);
   });
 
-  it("keeps ids increasing across instances, each id made after the last one seen", async () => {
-    const [a, b] = (await instances(2)) as [Instance, Instance];
-    const alice = await EventClient.open(`${a.url}?seid=alice`);
-    opened.push(alice);
-    for (let i = 0; i < 20; i++) {
-      const sender = i % 2 === 0 ? a : b;
-      const { id } = sender.hub.send("alice", { data: `event-${i}` });
-      await alice.waitForData(`event-${i}`);
-      expect(alice.lastEventId).toBe(id);
+  it("3 instances each sending 300 as fast as they can: one order on every client (hole 7)", async () => {
+    const all = await instances(3);
+    const clients: EventClient[] = [];
+    for (const instance of all) {
+      for (let i = 0; i < 3; i++) clients.push(await client(`${instance.url}?seid=u${i}`));
     }
-    const ids = alice.received.map((event) => event.id);
-    expect(ids).toEqual([...ids].sort());
-    expect(new Set(ids).size).toBe(ids.length);
-    expect(ids.every((id) => /^\d{16}-\w+$/.test(id))).toBe(true);
+    for (let i = 0; i < 300; i++) {
+      for (const [h, instance] of all.entries()) instance.hub.broadcast({ data: `h${h}-${i}` });
+    }
+    await waitFor(() => clients.every((one) => one.received.length >= 900), "900 events each");
+    for (const one of clients) await settle(one, one === clients[0] ? "u0" : "none", []);
+    const order = clients[0]?.data;
+    expect(order).toHaveLength(900);
+    for (const one of clients) {
+      expect(one.data).toEqual(order);
+      expectIncreasing(one.received.map((event) => event.id));
+    }
+    for (let h = 0; h < 3; h++) {
+      const mine = order?.filter((data) => data.startsWith(`h${h}-`));
+      expect(mine).toEqual(Array.from({ length: 300 }, (_, i) => `h${h}-${i}`));
+    }
+  });
+
+  it("clients cut mid-burst that reconnect to another instance get every event once, in order (hole 7)", async () => {
+    const all = (await instances(3)) as [Instance, Instance, Instance];
+    const watcher = await client(`${all[2].url}?seid=watcher`);
+    const firsts: EventClient[] = [];
+    for (let i = 0; i < 6; i++) firsts.push(await client(`${all[i % 3].url}?seid=r${i}`));
+    const sending = (async () => {
+      for (let i = 0; i < 150; i++) {
+        for (const [h, instance] of all.entries()) instance.hub.broadcast({ data: `h${h}-${i}` });
+        if (i % 10 === 0) await sleep(5);
+      }
+    })();
+    const seconds: EventClient[] = [];
+    for (const [i, first] of firsts.entries()) {
+      await waitFor(() => first.received.length >= 20 + i * 60, "the client to be mid-burst");
+      first.close();
+      const other = all[(i + 1) % 3] as Instance;
+      seconds.push(await client(`${other.url}?seid=r${i}`, first.lastEventId));
+    }
+    await sending;
+    await waitFor(() => watcher.received.length >= 450, "the watcher to get all 450");
+    for (const second of seconds) {
+      await waitFor(
+        () => second.received.at(-1)?.id === watcher.received.at(-1)?.id,
+        "the reconnected client to reach the last event",
+      );
+    }
+    for (const [i, first] of firsts.entries()) {
+      const second = seconds[i] as EventClient;
+      if ([...first.data, ...second.data].length !== watcher.data.length) {
+        const seen = new Set(first.data);
+        console.log(
+          i,
+          first.data.length,
+          second.data.length,
+          first.lastEventId,
+          second.data.filter((d) => seen.has(d)).slice(0, 5),
+          second.received.slice(0, 3),
+          first.received.slice(-3),
+        );
+      }
+      expect([...first.data, ...second.data]).toEqual(watcher.data);
+      expect(second.received.every((event) => event.type === "message")).toBe(true);
+    }
+  });
+
+  it("never lets a caller's id change the generated ones, across instances (hole 6)", async () => {
+    const [a, b] = (await instances(2)) as [Instance, Instance];
+    const alice = await client(`${a.url}?seid=alice`);
+    a.hub.broadcast({ data: "big", id: "9999999999999999-x" });
+    for (let i = 0; i < 10; i++) (i % 2 ? a : b).hub.broadcast({ data: `after-${i}` });
+    await waitFor(() => alice.received.length === 11, "11 events");
+    const generated = alice.received.slice(1).map((event) => event.id);
+    expect(new Set(generated).size).toBe(10);
+    expectIncreasing(generated);
+    alice.close();
+    const back = await client(`${b.url}?seid=alice`, "9999999999999999-x");
+    await waitFor(() => back.received.length === 10, "the replay");
+    expect(back.data).toEqual(alice.data.slice(1));
+    expect(back.received.map((event) => event.id)).toEqual(generated);
   });
 
   it("keeps apps with different prefixes apart", async () => {
     const [a] = (await instances(1)) as [Instance];
-    const other = await startInstance({ url: REDIS_URL, prefix: `${prefix}other:` });
-    opened.push(other);
-    const alice = await EventClient.open(`${a.url}?seid=alice`);
-    opened.push(alice);
+    const [other] = (await instances(1, `${prefix}other:`)) as [Instance];
+    const alice = await client(`${a.url}?seid=alice`);
     other.hub.broadcast({ data: "other app" });
     a.hub.broadcast({ data: "this app" });
-    await settle(alice, "alice", a, [a]);
+    await settle(alice, "alice", [a]);
     expect(withoutFences(alice.data)).toEqual(["this app"]);
     expect(a.backplane.channel).toBe(`${prefix}events`);
-    // Every key either app wrote is under its own prefix.
+    // Every key either app wrote is under its own prefix: the stream and the ids given.
     const redis = new Redis(REDIS_URL);
     opened.push({ close: () => redis.quit() });
     const keys = await redis.keys(`${prefix}*`);
-    expect(keys.sort()).toEqual([`${prefix}history`, `${prefix}other:history`]);
-    expect(await redis.xlen(`${prefix}history`)).toBeGreaterThan(0);
+    const mine = keys.filter((key) => !key.startsWith(`${prefix}other:`));
+    expect(mine).toContain(`${prefix}history`);
+    expect(mine.every((key) => key === `${prefix}history` || key.startsWith(`${prefix}id:`))).toBe(
+      true,
+    );
+    expect(keys).toContain(`${prefix}other:history`);
   });
 });

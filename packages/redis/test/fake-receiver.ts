@@ -11,6 +11,8 @@ import {
 import { compareStreamIds } from "../src/stream-id.js";
 import type { Closable } from "./suite-scope.js";
 
+const ALL: Target = { kind: "all" };
+
 /** Records what a backplane hands its hub: the hub's side of the contract, and nothing more. */
 export class FakeReceiver implements BackplaneReceiver {
   readonly instanceId = randomUUID();
@@ -69,7 +71,7 @@ export async function startFakeHub(
     backplane,
     history,
     receiver,
-    send(data, { target = { kind: "all" }, id, autoId = true } = {}) {
+    send(data, { target = ALL, id, autoId = true } = {}) {
       const frame = `data: ${data}\n\n`;
       const origin = receiver.instanceId;
       backplane.publish(

@@ -1,9 +1,13 @@
 import { SeError, SeOptionError } from "@se/core";
-import { REDIS_URL, redisAvailable } from "@se/test-support";
+import { REDIS_URL, redisAvailable, waitFor } from "@se/test-support";
+import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { RedisBackplane, RedisReplayHistory, RedisUnavailableError } from "../src/index.js";
 import { type FakeHub, settleHubs, startFakeHub, testRedis } from "./fake-receiver.js";
 import { suiteScope } from "./suite-scope.js";
+import { TcpProxy } from "./tcp-proxy.js";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.skipIf(!redisAvailable)("RedisReplayHistory (backplane.history())", () => {
   const { prefix, opened } = suiteScope("history");
@@ -133,6 +137,41 @@ describe.skipIf(!redisAvailable)("RedisReplayHistory (backplane.history())", () 
     await settleHubs(redis, `${scope}history`, [a]);
     expect(await a.history.since(old)).toBeUndefined();
     expect(await a.history.since(a.receiver.positions[0] as string)).toMatchObject({ entries: [] });
+  });
+
+  it("never answers past what this instance has delivered; waits for a position it has not reached", async () => {
+    const scope = fresh();
+    const redis = testRedis(opened);
+    const proxy = await TcpProxy.start(REDIS_URL);
+    opened.push(proxy);
+    const subscriber = new Redis(proxy.url, { retryStrategy: () => 50 });
+    subscriber.on("error", () => {});
+    opened.push({ close: () => subscriber.disconnect() });
+    const a = await startFakeHub({ prefix: scope, subscriber });
+    opened.push(a);
+    const b = await hub(scope);
+    b.send("before");
+    await settleHubs(redis, `${scope}history`, [a, b]);
+    const before = a.receiver.positions[0] as string;
+
+    await proxy.cut();
+    await waitFor(() => subscriber.status !== "ready", "A's subscriber to notice");
+    b.send("one");
+    b.send("two");
+    await settleHubs(redis, `${scope}history`, [b]);
+    const [one, two] = b.receiver.positions.slice(1) as [string, string];
+    // A has not delivered "one" and "two" yet: a replay on A stops where A's live events are.
+    expect(await a.history.since(before)).toEqual({ position: before, entries: [] });
+    let answered: unknown;
+    const pending = a.history.since(one).then((slice) => {
+      answered = slice;
+    });
+    await sleep(50);
+    expect(answered).toBeUndefined();
+    await proxy.restore();
+    await pending;
+    expect(answered).toMatchObject({ position: one, entries: [{ position: two }] });
+    expect(a.receiver.positions).toEqual(b.receiver.positions);
   });
 
   it("rejects when the backplane is closed", async () => {
