@@ -2,7 +2,7 @@ import { EventHub } from "@se/core";
 import { REDIS_URL, redisAvailable, waitFor } from "@se/test-support";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
-import { RedisBackplane, RedisReplayHistory } from "../src/index.js";
+import { RedisBackplane } from "../src/index.js";
 import { suiteScope } from "./suite-scope.js";
 import { TcpProxy } from "./tcp-proxy.js";
 
@@ -43,7 +43,7 @@ describe.skipIf(!redisAvailable)("closing", () => {
   it("closes the subscriber it duplicated from a given client, not the client", async () => {
     const client = given();
     const backplane = new RedisBackplane({ client, prefix });
-    const hub = new EventHub({ backplane });
+    const hub = new EventHub({ backplane, history: false });
     await hub.ready();
     await hub.close();
     expect(backplane.subscriber?.status).toBe("end");
@@ -58,7 +58,7 @@ describe.skipIf(!redisAvailable)("closing", () => {
       prefix,
       redis: { retryStrategy: () => 50 },
     });
-    const history = new RedisReplayHistory({ url: proxy.url, prefix, onError: () => {} });
+    const history = backplane.history();
     const hub = new EventHub({ backplane, history });
     hub.on("error", () => {});
     await hub.ready();
@@ -84,10 +84,10 @@ describe.skipIf(!redisAvailable)("closing", () => {
     const hub = new EventHub({ backplane, history: backplane.history() });
     opened.push(hub);
     expect(() => backplane.history()).toThrow(/one history per backplane/);
-    expect(() => new EventHub({ backplane })).toThrow(/one backplane per hub/);
+    expect(() => new EventHub({ backplane, history: false })).toThrow(/one backplane per hub/);
     const inUse = expect.objectContaining({ code: "SE_ERR_BACKPLANE_IN_USE" });
     expect(() => backplane.history()).toThrow(inUse);
-    expect(() => new EventHub({ backplane })).toThrow(inUse);
+    expect(() => new EventHub({ backplane, history: false })).toThrow(inUse);
     await hub.ready();
   });
 });

@@ -20,7 +20,7 @@ describe.skipIf(!redisAvailable)("Fastify apps sharing Redis", () => {
     two.fastify.se.sendEventBySeid("alice", "to alice", "note");
     await alice.waitForData("to alice"); // remote sends take a trip through Redis
     one.fastify.se.send("alice", { data: "local" });
-    await settle(alice, "alice", one, [one, two]);
+    await settle(alice, "alice", [one, two]);
     expect(
       alice.received
         .filter((event) => !event.data.startsWith("fence"))
@@ -39,7 +39,7 @@ describe.skipIf(!redisAvailable)("Fastify apps sharing Redis", () => {
     });
     opened.push(back);
     await back.waitForData("missed too");
-    await settle(back, "alice", two, [one, two]);
+    await settle(back, "alice", [one, two]);
     expect(withoutFences(back.data)).toEqual(["missed", "missed too"]);
   });
 

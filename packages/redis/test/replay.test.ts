@@ -51,7 +51,7 @@ describe.skipIf(!redisAvailable)("replay across instances", () => {
     await second.waitForData("live");
     a.hub.send("alice", { data: "live-2" });
     await second.waitForData("live-2");
-    await settle(second, "alice", b, [a, b, c]);
+    await settle(second, "alice", [a, b, c]);
 
     expect(withoutFences(second.data)).toEqual([...missed, "live", "live-2"]);
     const ids = second.received.map((event) => event.id);
