@@ -293,5 +293,12 @@ describe.skipIf(!redisAvailable)(
         },
       );
     }
+
+    // Big shared events: the replay of a client that was away is larger than maxQueueBytes and
+    // must stream with backpressure to a reader that keeps up (hole 5).
+    it("holds for seed 3, with big events and replays over 1 MB", modelTimeout, async () => {
+      const result = await run(3, STEPS, { profile: { hugeShared: 0.3, longAway: 0.08 } });
+      if (result.differences.length > 0) expect.fail(result.message);
+    });
   },
 );

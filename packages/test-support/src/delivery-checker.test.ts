@@ -288,6 +288,16 @@ describe("checkDelivery", () => {
     ).toContainEqual(expect.stringMatching(/alice\/1 on i0: got W.alice\/0, sent to alice\/0/));
   });
 
+  it("reports an event that has two places in the global order", () => {
+    const s = scenario();
+    s.send("S1");
+    const first = s.connection("alice/0", ["S1"]);
+    (first as { openedSeq: number }).openedSeq = 0;
+    expect(check({ sends: s.sends, order: ["S1", "S1"], clients: [alice([first])] })).toEqual([
+      "S1 has two places in the global order (ordered twice)",
+    ]);
+  });
+
   it("reports connection failures", () => {
     const s = scenario();
     const failed = {

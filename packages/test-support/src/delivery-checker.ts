@@ -146,9 +146,20 @@ export function checkDelivery(log: DeliveryLog, options: CheckOptions = {}): Dif
   const rank = new Map(log.order.map((key, index) => [key, index]));
   const shared = log.sends.filter((send) => send.target.kind !== "connection");
   const differences: Difference[] = [];
+  const placed = new Set<string>();
   for (const key of log.order) {
-    if (!sends.has(key))
-      differences.push({ client: "-", message: `${key} is in the order but was never sent` });
+    if (!sends.has(key)) {
+      differences.push({
+        client: "-",
+        message: `${key} is in the global order but was never sent`,
+      });
+    } else if (placed.has(key)) {
+      differences.push({
+        client: "-",
+        message: `${key} has two places in the global order (ordered twice)`,
+      });
+    }
+    placed.add(key);
   }
   for (const client of log.clients) {
     const context: ClientContext = { client, sends, rank, shared, resetType, options };
@@ -189,7 +200,7 @@ function clientLabel(client: ClientRecord): string {
 /** Walks the shared events the client received against the ones addressed to it. */
 function checkShared(context: ClientContext, order: readonly string[]): Difference[] {
   const { client, sends, rank, resetType } = context;
-  const expected = order.filter((key) => {
+  const expected = [...new Set(order)].filter((key) => {
     const send = sends.get(key);
     return send !== undefined && addressedTo(send.target, client);
   });
