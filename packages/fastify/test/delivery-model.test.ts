@@ -36,9 +36,6 @@ interface App {
   readonly instance: ModelInstance;
 }
 
-/** Whether `reply.sse.open({ topics })` joins the topics (the API issue 12 adds). */
-let openTakesTopics: boolean | undefined;
-
 async function startApp(recorder: DeliveryRecorder): Promise<App> {
   const app = testApp();
   const se = new SE({
@@ -51,8 +48,8 @@ async function startApp(recorder: DeliveryRecorder): Promise<App> {
     const connection = String(request.headers["x-connection"]);
     const query = request.query as { topics?: string; via?: string; welcome?: string };
     const topics = query.topics ? query.topics.split(",") : [];
-    if (query.via === "open" && openTakesTopics) {
-      (reply.sse.open as (options: { topics: string[] }) => unknown)({ topics });
+    if (query.via === "open") {
+      reply.sse.open({ topics });
     } else {
       for (const topic of topics) reply.sse.subscribe(topic);
     }
@@ -61,17 +58,7 @@ async function startApp(recorder: DeliveryRecorder): Promise<App> {
     streams.set(connection, reply.sse);
     reply.sse.signal.addEventListener("abort", () => streams.delete(connection));
   });
-  app.get("/probe", (_request, reply) => {
-    const connection = (
-      reply.sse.open as (options: { topics: string[] }) => { topics: ReadonlySet<string> }
-    )({
-      topics: ["probe"],
-    });
-    openTakesTopics = connection.topics.has("probe");
-    reply.sse.close();
-  });
   const base = await listen(app);
-  if (openTakesTopics === undefined) await (await fetch(`${base}/probe`)).text();
   return {
     app,
     instance: {

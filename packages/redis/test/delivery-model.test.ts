@@ -44,9 +44,6 @@ interface App {
   cut: boolean;
 }
 
-/** Whether `reply.sse.open({ topics })` joins the topics (the API issue 12 adds). */
-let openTakesTopics: boolean | undefined;
-
 async function startApp(name: string, prefix: string, recorder: DeliveryRecorder): Promise<App> {
   const proxy = await TcpProxy.start(REDIS_URL);
   const backplane = new RedisBackplane({ url: proxy.url, prefix });
@@ -64,8 +61,8 @@ async function startApp(name: string, prefix: string, recorder: DeliveryRecorder
     const connection = String(request.headers["x-connection"]);
     const query = request.query as { topics?: string; via?: string; welcome?: string };
     const topics = query.topics ? query.topics.split(",") : [];
-    if (query.via === "open" && openTakesTopics) {
-      (reply.sse.open as (options: { topics: string[] }) => unknown)({ topics });
+    if (query.via === "open") {
+      reply.sse.open({ topics });
     } else {
       for (const topic of topics) reply.sse.subscribe(topic);
     }
@@ -74,19 +71,11 @@ async function startApp(name: string, prefix: string, recorder: DeliveryRecorder
     streams.set(connection, reply.sse);
     reply.sse.signal.addEventListener("abort", () => streams.delete(connection));
   });
-  fastify.get("/probe", (_request, reply) => {
-    const open = reply.sse.open as (options: { topics: string[] }) => {
-      topics: ReadonlySet<string>;
-    };
-    openTakesTopics = open.call(reply.sse, { topics: ["probe"] }).topics.has("probe");
-    reply.sse.close();
-  });
   await fastify.listen({ port: 0, host: "127.0.0.1" });
   await se.hub.ready();
   const address = fastify.server.address();
   if (address === null || typeof address === "string") throw new Error("no TCP address");
   const base = `http://127.0.0.1:${address.port}`;
-  if (openTakesTopics === undefined) await (await fetch(`${base}/probe`)).text();
   return {
     fastify,
     backplane,

@@ -139,7 +139,7 @@ export const defaultProfile: ModelProfile = {
   viaQuery: 0.2,
   welcome: true,
   longAway: 0.03,
-  maxStalls: 2,
+  maxStalls: 1,
 };
 
 /** A test's own action (a Redis cut), run when the scheduler picks it. */
