@@ -106,7 +106,13 @@ function runBatch(backend, seeds, steps, deadline) {
   });
 }
 
-const settings = options(process.argv.slice(2));
+let settings;
+try {
+  settings = options(process.argv.slice(2));
+} catch (error) {
+  console.error(error.message);
+  process.exit(2);
+}
 const deadline = Date.now() + settings.minutes * 60_000;
 const backends = settings.backend === "both" ? ["memory", "redis"] : [settings.backend];
 console.log(

@@ -84,9 +84,11 @@ export class ModelClient {
     return this.#live?.record;
   }
 
-  /** Whether the connection being read received an event with `key`. */
+  /** Whether any of its connections received an event with `key`. */
   has(key: string): boolean {
-    return this.#live?.record.received.some((event) => event.key === key) ?? false;
+    return this.#connections.some((connection) =>
+      connection.received.some((event) => event.key === key),
+    );
   }
 
   /** How many events of `type` the client received over all its connections. */
