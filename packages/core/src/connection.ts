@@ -13,9 +13,15 @@ export type SlowClientPolicy = "disconnect" | "drop-oldest";
 /**
  * Why a connection ended: `close()` was called; the client went away; `slowClientPolicy:
  * "disconnect"` cut it; `hub.close()`; `resync`: the hub ended the stream for its client to
- * reconnect and replay.
+ * reconnect and replay; `error`: its sink threw (the error went to the hub's `error` event).
  */
-export type CloseReason = "ended" | "client-gone" | "slow-client" | "hub-closed" | "resync";
+export type CloseReason =
+  | "ended"
+  | "client-gone"
+  | "slow-client"
+  | "hub-closed"
+  | "resync"
+  | "error";
 
 /** The hub's side of a connection: how it sends, counts and forgets it. @internal */
 export interface ConnectionOwner {
@@ -28,6 +34,7 @@ export interface ConnectionOwner {
   subscribe(connection: Connection, topic: string): void;
   unsubscribe(connection: Connection, topic: string): void;
   startReplay(connection: Connection): void;
+  reportError(error: unknown): void;
   detach(connection: Connection, reason: CloseReason): void;
 }
 
@@ -230,7 +237,7 @@ export class Connection {
   close(): void {
     if (this.#closed) return;
     this.#flushAll();
-    this.#sink.end();
+    this.#end();
     this.#terminate("ended");
   }
 
@@ -299,7 +306,7 @@ export class Connection {
     this.#pending = "";
     if (this.#closed) return;
     if (this.#blocked) this.#enqueue(chunk);
-    else if (!this.#sink.write(chunk)) this.#onRefused(chunk);
+    else if (!this.#write(chunk)) this.#onRefused(chunk);
   }
 
   /**
@@ -323,8 +330,13 @@ export class Connection {
     this.releaseHeld();
     if (finalFrame !== undefined) this.write(finalFrame);
     this.#flushAll();
-    this.#sink.end();
+    this.#end();
     this.#terminate(reason);
+  }
+
+  /** Tears the sink down (a client that never took the end of its stream). @internal */
+  destroySink(): void {
+    this.#destroy();
   }
 
   /** Resolves once the sink takes bytes again (or the connection closed). @internal */
@@ -336,11 +348,47 @@ export class Connection {
     });
   }
 
+  /**
+   * Writes to the sink. A sink that throws ends this connection alone (reason `"error"`, the
+   * error reported to the hub): the other connections of a batch still flush.
+   */
+  #write(chunk: string): boolean {
+    if (this.#closed) return true;
+    try {
+      return this.#sink.write(chunk);
+    } catch (error) {
+      this.#fail(error);
+      return true;
+    }
+  }
+
+  #end(): void {
+    try {
+      this.#sink.end();
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  #destroy(): void {
+    try {
+      this.#sink.destroy();
+    } catch (error) {
+      this.#owner.reportError(error);
+    }
+  }
+
+  #fail(error: unknown): void {
+    this.#owner.reportError(error);
+    this.#destroy();
+    this.#terminate("error");
+  }
+
   #flushAll(): void {
     this.flush();
     if (this.#blocked && this.#queue !== undefined && this.#queue.length > 0) {
       // The client is slow but we are ending: hand what is left to the sink, which flushes it.
-      this.#sink.write(this.#queue.slice().join(""));
+      this.#write(this.#queue.slice().join(""));
       this.#clearQueue();
     }
   }
@@ -404,7 +452,7 @@ export class Connection {
     if (this.#owner.slowClientPolicy === "disconnect") {
       counters.slowClientsDisconnected++;
       counters.eventsDropped += this.#queue?.length ?? 0;
-      this.#sink.destroy();
+      this.#destroy();
       this.#terminate("slow-client");
       return;
     }
@@ -448,7 +496,7 @@ export class Connection {
         chunk += queue.shift();
         this.#owner.counters.bytesQueued -= before - queue.bytes;
       }
-      if (!this.#sink.write(chunk)) this.#onRefused(chunk);
+      if (!this.#write(chunk)) this.#onRefused(chunk);
       queue = this.#queue;
     }
     if (queue !== undefined && queue.length === 0) this.#clearQueue();

@@ -91,6 +91,11 @@ export interface ConnectOptions {
 export interface HubCloseOptions {
   /** A last event sent to every client before its stream ends. */
   event?: EventMessage;
+  /**
+   * How long a client that does not read may hold its stream open after it was ended; then its
+   * connection is torn down, so a server's close does not wait on it. @default 5000
+   */
+  graceMs?: number;
 }
 
 /** What a send did. */
@@ -233,6 +238,7 @@ export class EventHub {
         if (this.#replay) replay(connection, this.#replay);
         else connection.releaseHeld();
       },
+      reportError: (error) => this.reportError(error),
       detach: (connection, reason) => this.#detach(connection, reason),
     };
     if (backplane) {
@@ -378,15 +384,22 @@ export class EventHub {
 
   /**
    * Ends every stream (after an optional last event), stops the heartbeat and closes the
-   * backplane and history. Idempotent.
+   * backplane and history; a client that still has not taken its end after `graceMs` is torn
+   * down. Idempotent.
    */
   async close(options: HubCloseOptions = {}): Promise<void> {
     if (this.#closed) return;
     const finalFrame =
       options.event === undefined ? undefined : formatEvent(options.event, this.serializer);
+    const graceMs = positiveOption("graceMs", options.graceMs, 5000);
     this.#closed = true;
     this.#stopHeartbeat();
-    for (const connection of [...this.#connections]) connection.closeForHub(finalFrame);
+    const ending = [...this.#connections];
+    for (const connection of ending) connection.closeForHub(finalFrame);
+    const grace = setTimeout(() => {
+      for (const connection of ending) connection.destroySink();
+    }, graceMs);
+    (grace as { unref?: () => void }).unref?.();
     await this.#backplane?.close();
     await this.history?.close?.();
   }

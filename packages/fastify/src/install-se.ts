@@ -5,9 +5,22 @@ import type { EventMap } from "./event-map.js";
 import { positionalMessage } from "./positional-message.js";
 import { ReplySse } from "./reply-sse.js";
 import type { SE } from "./se.js";
-import { generateSeid } from "./seid-generator.js";
+import { generateSeid, generateSeidNow, isAsyncGenerator } from "./seid-generator.js";
 
 const kReplySse = Symbol("se.replySse");
+const kSeid = Symbol("se.seid");
+
+/** A seidGenerator that failed: thrown where the seid is read (opening a stream), nowhere else. */
+class SeidFailure {
+  constructor(readonly error: unknown) {}
+}
+
+const kReply = Symbol("se.reply");
+
+type RequestWithSeid = FastifyRequest & {
+  [kSeid]: string | SeidFailure | null;
+  [kReply]: FastifyReply | null;
+};
 const installed = new WeakSet<object>();
 
 type Handler = (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) => unknown;
@@ -21,17 +34,20 @@ type Handler = (this: FastifyInstance, request: FastifyRequest, reply: FastifyRe
 function guardHandler(handler: Handler, sseOf: (reply: FastifyReply) => ReplySse | null): Handler {
   const settled = (reply: FastifyReply): void => sseOf(reply)?.handlerDone();
   const streaming = (reply: FastifyReply): boolean => sseOf(reply)?.connection !== undefined;
-  const report = (request: FastifyRequest, error: unknown): undefined => {
-    request.log.error({ err: error }, "se: error after the event stream opened");
+  const report = (request: FastifyRequest, reply: FastifyReply, error: unknown): undefined => {
+    request.log.error({ err: error }, "se: error after the event stream opened; stream ended");
+    // The client must not hold a stream nobody feeds: end it (it reconnects and replays).
+    sseOf(reply)?.close();
     return undefined;
   };
   return function guarded(this: FastifyInstance, request, reply) {
+    (request as RequestWithSeid)[kReply] = reply;
     let result: unknown;
     try {
       result = handler.call(this, request, reply);
     } catch (error) {
       settled(reply);
-      if (streaming(reply)) return report(request, error);
+      if (streaming(reply)) return report(request, reply, error);
       throw error;
     }
     if (result !== null && typeof (result as Promise<unknown>)?.then === "function") {
@@ -42,7 +58,7 @@ function guardHandler(handler: Handler, sseOf: (reply: FastifyReply) => ReplySse
         },
         (error: unknown) => {
           settled(reply);
-          if (streaming(reply)) return report(request, error);
+          if (streaming(reply)) return report(request, reply, error);
           throw error;
         },
       );
@@ -54,7 +70,7 @@ function guardHandler(handler: Handler, sseOf: (reply: FastifyReply) => ReplySse
 
 interface LooseDecorators {
   decorate(name: string, value: unknown): void;
-  decorateRequest(name: string, value: unknown): void;
+  decorateRequest(name: string | symbol, value: unknown): void;
   decorateReply(name: string | symbol, value: unknown): void;
 }
 
@@ -80,7 +96,25 @@ export function installSE<E extends EventMap>(fastify: FastifyInstance, se: SE<E
   // Register; the values set here are the untyped implementations behind those types.
   const app = fastify as unknown as LooseDecorators;
   app.decorate("se", se);
-  app.decorateRequest("seid", null);
+  app.decorateRequest(kSeid, null);
+  app.decorateRequest(kReply, null);
+  app.decorateRequest("seid", {
+    getter(this: RequestWithSeid) {
+      const value = this[kSeid];
+      if (value instanceof SeidFailure) throw value.error;
+      if (value !== null || this.method !== "GET") return value;
+      // Made only when something reads it (a stream opens): random, or by a sync generator.
+      const seid =
+        generator === undefined
+          ? randomUUID()
+          : generateSeidNow(generator, this, this[kReply] as FastifyReply);
+      this[kSeid] = seid;
+      return seid;
+    },
+    setter(this: RequestWithSeid, value: string | null) {
+      this[kSeid] = value;
+    },
+  });
   app.decorateReply(kReplySse, null);
   app.decorateReply("sse", {
     getter(this: FastifyReply) {
@@ -100,21 +134,43 @@ export function installSE<E extends EventMap>(fastify: FastifyInstance, se: SE<E
     sseOf(this).close();
   });
 
+  // An async (or callback) seidGenerator cannot run when the seid is read, so it runs for GET
+  // requests as the route's last preHandler: after the route's own hooks (its auth); its failure
+  // only fails what reads the seid. A sync one runs when the seid is read.
+  const computeSeid = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (generator === undefined || request.method !== "GET") return;
+    const state = request as RequestWithSeid;
+    try {
+      state[kSeid] = await generateSeid(generator, request, reply);
+    } catch (error) {
+      state[kSeid] = new SeidFailure(error);
+    }
+  };
   fastify.addHook("onRoute", (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (generator !== undefined && isAsyncGenerator(generator) && methods.includes("GET")) {
+      const own = route.preHandler;
+      route.preHandler = [
+        ...(own === undefined ? [] : Array.isArray(own) ? own : [own]),
+        computeSeid,
+      ];
+    }
     route.handler = guardHandler(
       route.handler as Handler,
       (reply) => (reply as ReplyWithState)[kReplySse],
     );
   });
-  fastify.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.method !== "GET") return;
-    request.seid = generator ? await generateSeid(generator, request, reply) : randomUUID();
-  });
   fastify.addHook("preClose", async () => {
     await se.close();
   });
 
-  se.hub.on("error", (error) => fastify.log.error({ err: error }, "se: event stream error"));
+  // Without a Fastify logger (the default), errors (e.g. a Redis outage) go to the console.
+  const level = fastify.log.level;
+  const logs = level !== undefined && level !== "silent";
+  se.hub.on("error", (error) => {
+    if (logs) fastify.log.error({ err: error }, "se: event stream error");
+    else console.error("[se]", error);
+  });
   se.hub.on("disconnect", (connection, reason) =>
     fastify.log.debug({ seid: connection.seid, reason }, "se: event stream closed"),
   );

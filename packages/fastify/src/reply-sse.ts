@@ -18,6 +18,8 @@ export class ReplySse<E extends EventMap = AnyEvents> {
   readonly #se: SE<E>;
   #connection: Connection | undefined;
   #ended = false;
+  /** The signal handed out before the stream opened. */
+  #early: AbortController | undefined;
   /** The route's handler returned (or settled): replay may start at once. */
   #handlerDone = false;
 
@@ -37,14 +39,27 @@ export class ReplySse<E extends EventMap = AnyEvents> {
     return this.#ended || this.#connection?.closed === true;
   }
 
-  /** Aborts when the stream ends. Opens the stream if needed. */
+  /**
+   * Aborts when the stream ends, or when the client leaves before it opened. Does not open
+   * the stream.
+   */
   get signal(): AbortSignal {
-    return (this.#connection ?? this.open()).signal;
+    if (this.#connection !== undefined) return this.#connection.signal;
+    if (this.#early === undefined) {
+      const early = new AbortController();
+      this.#early = early;
+      const raw = this.#reply.raw;
+      if (raw.destroyed) early.abort("client-gone");
+      else raw.once("close", () => early.abort(this.#connection?.closeReason ?? "client-gone"));
+    }
+    return this.#early.signal;
   }
 
-  /** The `Last-Event-ID` the client reconnected with, if any. */
+  /** The `Last-Event-ID` the client reconnected with, if any (header or `?lastEventId=`). Does not open the stream. */
   get lastEventId(): string | undefined {
-    return (this.#connection ?? this.open()).lastEventId;
+    if (this.#connection !== undefined) return this.#connection.lastEventId;
+    const request = this.#reply.request;
+    return readLastEventId(request.headers["last-event-id"], request.url);
   }
 
   /**
@@ -86,6 +101,12 @@ export class ReplySse<E extends EventMap = AnyEvents> {
       ...(body ? { body } : {}),
     });
     this.#connection = connection;
+    const early = this.#early;
+    if (early !== undefined) {
+      connection.signal.addEventListener("abort", () => early.abort(connection.closeReason), {
+        once: true,
+      });
+    }
     if (deferReplay && connection.replaying) {
       const timer = setTimeout(() => connection.startReplay(), REPLAY_START_MS);
       timer.unref();

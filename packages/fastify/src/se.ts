@@ -33,6 +33,8 @@ export interface SEOptions extends Omit<EventHubOptions, "seidGenerator"> {
   streamOptions?: DuplexOptions;
   /** A last event sent to every client when the app closes (e.g. `{ event: "shutdown" }`). */
   closeEvent?: EventMessage;
+  /** How long `fastify.close()` lets a client that does not read keep its ended stream before it is torn down. @default 5000 */
+  closeGraceMs?: number;
   /** Share an existing hub instead of creating one; the hub's own options then apply. */
   hub?: EventHub;
 }
@@ -61,6 +63,7 @@ export class SE<E extends EventMap = AnyEvents> {
       stream,
       streamOptions,
       closeEvent: _close,
+      closeGraceMs: _grace,
       hub,
       ...hubOptions
     } = options;
@@ -110,6 +113,10 @@ export class SE<E extends EventMap = AnyEvents> {
   /** Ends every stream (after `closeEvent`) and closes the backplane. Called by `fastify.close()`. */
   close(options: HubCloseOptions = {}): Promise<void> {
     const event = options.event ?? this.options.closeEvent;
-    return this.hub.close(event === undefined ? {} : { event });
+    const graceMs = options.graceMs ?? this.options.closeGraceMs;
+    return this.hub.close({
+      ...(event === undefined ? {} : { event }),
+      ...(graceMs === undefined ? {} : { graceMs }),
+    });
   }
 }

@@ -33,3 +33,27 @@ export async function generateSeid(
   }
   return seid;
 }
+
+/** Whether `generator` must be awaited: an `async` function, or the seed's callback form. */
+export function isAsyncGenerator(generator: SeidGenerator): boolean {
+  return generator.length >= 3 || generator.constructor.name === "AsyncFunction";
+}
+
+/**
+ * Runs a sync {@link SeidGenerator} when the seid is first read.
+ * @throws FST_ERR_SE_INVALID_SEID when it gives no string (a promise: declare it `async`).
+ */
+export function generateSeidNow(
+  generator: SeidGenerator,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): string {
+  const seid = generator(request, reply, NO_CALLBACK);
+  if (typeof seid === "string" && seid !== "") return seid;
+  if (typeof (seid as Promise<string> | undefined)?.then === "function") {
+    throw new FST_ERR_SE_INVALID_SEID(
+      "a promise from a function not declared async (declare it `async` so it is awaited)",
+    );
+  }
+  throw new FST_ERR_SE_INVALID_SEID(seid === "" ? "an empty string" : typeof seid);
+}

@@ -105,9 +105,11 @@ describe("delivery guarantees through Fastify", () => {
     await app.register(se.plugin);
     let aborted: unknown;
     app.get("/events", (_request, reply) => {
-      reply.sse.signal.addEventListener("abort", () => {
-        aborted = reply.sse.signal.reason;
+      const signal = reply.sse.signal; // read before the stream opens: it does not open it
+      signal.addEventListener("abort", () => {
+        aborted = signal.reason;
       });
+      reply.sse.open();
     });
     const base = await listen(app);
     const client = record(`${base}/events`);
@@ -115,6 +117,24 @@ describe("delivery guarantees through Fastify", () => {
     client.source.close();
     await until(() => aborted !== undefined, "the abort");
     expect(aborted).toBe("client-gone");
+    expect(se.hub.size).toBe(0);
+  });
+
+  it("reading reply.sse.signal or lastEventId does not open the stream: the route can still answer 204", async () => {
+    app = testApp();
+    const se = new SE();
+    await app.register(se.plugin);
+    const seen: Array<string | undefined> = [];
+    app.get("/events", (_request, reply) => {
+      seen.push(reply.sse.lastEventId);
+      expect(reply.sse.signal.aborted).toBe(false);
+      reply.code(204).send();
+    });
+    const base = await listen(app);
+    const response = await fetch(`${base}/events`, { headers: { "last-event-id": "42" } });
+    expect(response.status).toBe(204);
+    expect(response.headers.get("content-type")).toBeNull();
+    expect(seen).toEqual(["42"]);
     expect(se.hub.size).toBe(0);
   });
 });

@@ -158,7 +158,7 @@ describe("Fastify lifecycle", () => {
     await reader?.cancel();
   });
 
-  it("an async handler that throws after the stream opened is logged, not FST_ERR_REP_ALREADY_SENT", async () => {
+  it("an async handler that throws after the stream opened is logged, not FST_ERR_REP_ALREADY_SENT, and its stream ends", async () => {
     const logs: Array<Record<string, unknown>> = [];
     app = testApp({
       logger: { level: "warn", stream: { write: (line: string) => logs.push(JSON.parse(line)) } },
@@ -177,9 +177,11 @@ describe("Fastify lifecycle", () => {
       "the log",
     );
     const line = logs.find((l) => (l.err as { message?: string })?.message === "kaput");
-    expect(line?.msg).toBe("se: error after the event stream opened");
+    expect(line?.msg).toBe("se: error after the event stream opened; stream ended");
     expect(logs.some((l) => JSON.stringify(l).includes("FST_ERR_REP_ALREADY_SENT"))).toBe(false);
     await until(() => client.events.length === 1, "the event sent before the error");
+    // No zombie: the stream was ended, so the client is no longer registered.
+    await until(() => se.hub.size === 0, "the stream ended");
     client.source.close();
   });
 

@@ -35,7 +35,8 @@ class NodeSink implements EventSink {
   }
 
   destroy(): void {
-    this.#response.destroy();
+    // A response that finished may share its socket with the next request (keep-alive).
+    if (!this.#response.writableFinished) this.#response.destroy();
   }
 
   bind(listener: SinkListener): void {
@@ -76,7 +77,7 @@ export function createPipedSink(body: Duplex, res: NodeResponse): EventSink {
     },
     destroy: () => {
       body.destroy();
-      response.destroy();
+      if (!response.writableFinished) response.destroy();
     },
     bind(listener) {
       body.on("drain", listener.drain);
