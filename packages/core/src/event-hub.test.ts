@@ -533,3 +533,31 @@ describe("EventHub replay from a slow async history", () => {
     expect(reader.connection.replaying).toBe(false);
   });
 });
+
+describe("EventHub contains a failing sink", () => {
+  it("a sink that throws ends its own connection only; the others of the batch still get every event", async () => {
+    const errors: unknown[] = [];
+    const hub = makeHub();
+    hub.on("error", (error) => errors.push(error));
+    const before = open(hub);
+    const broken = hub.connect({
+      write: () => {
+        throw new Error("sink exploded");
+      },
+      end: () => {},
+      destroy: () => {},
+      bind: () => {},
+    });
+    const after = open(hub);
+    hub.broadcast({ data: "one" });
+    hub.broadcast({ data: "two" });
+    await until(() => before.events.length === 2 && after.events.length === 2, "both healthy");
+    expect(broken.closed).toBe(true);
+    expect(broken.closeReason).toBe("error");
+    expect(errors).toHaveLength(1);
+    expect((errors[0] as Error).message).toBe("sink exploded");
+    hub.broadcast({ data: "three" });
+    await until(() => before.events.length === 3 && after.events.length === 3, "still healthy");
+    expect(hub.size).toBe(2);
+  });
+});
