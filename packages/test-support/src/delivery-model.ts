@@ -113,6 +113,8 @@ export interface ModelProfile {
   readonly longAway: number;
   /** At most this many stalls (each takes over a second) per run. */
   readonly maxStalls: number;
+  /** Probability that a connection is cut after its first 1–3 events (e.g. mid-replay). */
+  readonly cutEarly: number;
   /** Whether the route sends a welcome on every connect (`welcome=1` in the URL). */
   readonly welcome: boolean;
 }
@@ -140,6 +142,7 @@ export const defaultProfile: ModelProfile = {
   welcome: true,
   longAway: 0.03,
   maxStalls: 1,
+  cutEarly: 0.1,
 };
 
 /** A test's own action (a Redis cut), run when the scheduler picks it. */
@@ -225,6 +228,8 @@ export async function runDeliveryModel(options: ModelRunOptions): Promise<ModelR
     stats[name] = (stats[name] ?? 0) + 1;
   };
   const idle = (client: ModelClient) => !pending.has(client);
+  /** Set once the final reconnects begin: no more early cuts. */
+  let final = false;
   /** Clients that stay away until the final reconnect (their Last-Event-ID grows old). */
   const away = new Set<ModelClient>();
 
@@ -240,11 +245,14 @@ export async function runDeliveryModel(options: ModelRunOptions): Promise<ModelR
     url.searchParams.set("welcome", profile.welcome ? "1" : "0");
     home.set(client, instance);
     bump("connects");
+    const cutAfter = !final && random.chance(profile.cutEarly) ? random.int(1, 3) : undefined;
+    if (cutAfter !== undefined) bump("earlyCuts");
     const done = client
       .connect({
         instance: instance.name,
         url: url.href,
         via: random.chance(profile.viaQuery) ? "query" : "header",
+        ...(cutAfter === undefined ? {} : { cutAfter }),
       })
       .finally(() => pending.delete(client));
     pending.set(client, done);
@@ -395,6 +403,7 @@ export async function runDeliveryModel(options: ModelRunOptions): Promise<ModelR
     await options.beforeFinal?.();
     for (const client of clients) if (client.connected) disconnect(client);
     await settlePending("the final disconnects");
+    final = true;
     for (const client of clients) connect(client);
     await settlePending("the final connects");
     const fenceFrom = random.pick(options.senders ?? instances);

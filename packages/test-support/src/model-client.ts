@@ -36,6 +36,11 @@ export interface ConnectOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** How long to wait for the response headers. @default 5000 */
   readonly timeoutMs?: number;
+  /**
+   * Cuts the connection right after this many events, dropping whatever else already
+   * arrived (a network cut between two events, e.g. mid-replay).
+   */
+  readonly cutAfter?: number;
 }
 
 /**
@@ -157,7 +162,11 @@ export class ModelClient {
     }
     record.openedSeq = this.#clock.tick();
     const body = response.body;
-    const live: Live = { record, controller, done: this.#read(body, record, controller) };
+    const live: Live = {
+      record,
+      controller,
+      done: this.#read(body, record, controller, options.cutAfter),
+    };
     this.#live = live;
   }
 
@@ -200,9 +209,11 @@ export class ModelClient {
     body: ReadableStream<Uint8Array>,
     record: MutableConnection,
     controller: AbortController,
+    cutAfter: number | undefined,
   ): Promise<void> {
     const parser = createParser({
       onEvent: (event) => {
+        if (controller.signal.aborted) return;
         record.received.push({
           type: event.event ?? "message",
           key: keyOfData(event.data),
@@ -210,6 +221,7 @@ export class ModelClient {
           seq: this.#clock.tick(),
         });
         if (event.id !== undefined) this.#lastEventId = event.id;
+        if (cutAfter !== undefined && record.received.length >= cutAfter) controller.abort();
       },
       onError: (error) => {
         record.failures.push(`parse error: ${error.message}`);
