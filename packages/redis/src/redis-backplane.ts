@@ -1,5 +1,5 @@
 import type { Backplane, BackplaneReceiver, Envelope, Target } from "@se/core";
-import { SeError, SeOptionError } from "@se/core";
+import { SeError } from "@se/core";
 import type { Redis } from "ioredis";
 import { DroppedTargets } from "./dropped-targets.js";
 import {
@@ -12,6 +12,7 @@ import {
   toEnvelope,
 } from "./envelope-codec.js";
 import { OutageReporter } from "./outage-reporter.js";
+import { positiveInteger } from "./positive-integer.js";
 import {
   closeClient,
   OWN_CONNECTION_OPTIONS,
@@ -99,8 +100,12 @@ export class RedisBackplane implements Backplane {
     this.prefix = options.prefix ?? "se:";
     this.channel = `${this.prefix}events`;
     this.key = `${this.prefix}history`;
-    this.maxPendingCommands = positive("maxPendingCommands", options.maxPendingCommands, 10_000);
-    this.maxGapTargets = positive("maxGapTargets", options.maxGapTargets, 100);
+    this.maxPendingCommands = positiveInteger(
+      "maxPendingCommands",
+      options.maxPendingCommands,
+      10_000,
+    );
+    this.maxGapTargets = positiveInteger("maxGapTargets", options.maxGapTargets, 100);
     this.#dropped = new DroppedTargets(this.maxGapTargets);
     this.#ownsClient = options.client === undefined;
     this.client = options.client ?? openClient(options);
@@ -417,14 +422,6 @@ export class RedisBackplane implements Backplane {
  */
 export function redisBackplane(options: RedisBackplaneOptions = {}): RedisBackplane {
   return new RedisBackplane(options);
-}
-
-function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
-    throw new SeOptionError(name, `must be a positive integer, got ${String(value)}`);
-  }
-  return value;
 }
 
 function noop(): void {}

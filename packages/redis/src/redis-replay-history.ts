@@ -1,12 +1,7 @@
-import {
-  type HistoryEntry,
-  type ReplayHistory,
-  type ReplaySlice,
-  SeError,
-  SeOptionError,
-} from "@se/core";
+import { type HistoryEntry, type ReplayHistory, type ReplaySlice, SeError } from "@se/core";
 import type { Redis } from "ioredis";
 import { decodeEntry, toHistoryEntry } from "./envelope-codec.js";
+import { positiveInteger } from "./positive-integer.js";
 import { RedisUnavailableError } from "./redis-unavailable-error.js";
 import type { StreamScripts } from "./scripts.js";
 import { isStreamId } from "./stream-id.js";
@@ -51,9 +46,9 @@ const REACH_MS = 5000;
 /** @throws {SeOptionError} when a limit is not a positive integer. @internal */
 export function streamLimits(options: RedisReplayHistoryOptions): StreamLimits {
   return {
-    maxEvents: positive("maxEvents", options.maxEvents, 1000),
-    maxAgeMs: positive("maxAgeMs", options.maxAgeMs, 300_000),
-    pageSize: positive("pageSize", options.pageSize, 500),
+    maxEvents: positiveInteger("maxEvents", options.maxEvents, 1000),
+    maxAgeMs: positiveInteger("maxAgeMs", options.maxAgeMs, 300_000),
+    pageSize: positiveInteger("pageSize", options.pageSize, 500),
   };
 }
 
@@ -139,12 +134,4 @@ export class RedisReplayHistory implements ReplayHistory {
 
   /** Does nothing: the backplane owns the connection. */
   close(): void {}
-}
-
-function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
-    throw new SeOptionError(name, `must be a positive integer, got ${String(value)}`);
-  }
-  return value;
 }

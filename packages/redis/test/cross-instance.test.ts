@@ -118,7 +118,8 @@ describe.skipIf(!redisAvailable)("sends across instances through Redis", () => {
     const all = (await instances(3)) as [Instance, Instance, Instance];
     const watcher = await client(`${all[2].url}?seid=watcher`);
     const firsts: EventClient[] = [];
-    for (let i = 0; i < 6; i++) firsts.push(await client(`${all[i % 3].url}?seid=r${i}`));
+    for (let i = 0; i < 6; i++)
+      firsts.push(await client(`${(all[i % 3] as Instance).url}?seid=r${i}`));
     const sending = (async () => {
       for (let i = 0; i < 150; i++) {
         for (const [h, instance] of all.entries()) instance.hub.broadcast({ data: `h${h}-${i}` });
