@@ -58,6 +58,8 @@ interface HeldEvents {
   bytes: number;
   /** More than `maxQueueBytes` arrived: they were let go and the replay reads them again. */
   overflowed: boolean;
+  /** The hub's head when the connection opened: held events all come after it. */
+  readonly head: string | undefined;
 }
 
 /**
@@ -96,6 +98,8 @@ export class Connection {
   /** Set while a replay is due or running. @internal */
   held: HeldEvents | undefined;
   #replayPending = false;
+  /** The cursor may be ahead of what the hub delivers (set by a replay): compare before writing. */
+  #ahead = false;
   #closed = false;
   #closeReason: CloseReason | undefined;
   #active = false;
@@ -248,6 +252,11 @@ export class Connection {
   deliver(frame: string, position: string | undefined): void {
     const held = this.held;
     if (held === undefined) {
+      if (this.#ahead && position !== undefined) {
+        // After a replay the client may be ahead of this instance: skip what it already has.
+        if (comparePositions(position, this.cursor as string) <= 0) return;
+        this.#ahead = false;
+      }
       this.write(frame);
       if (position !== undefined) this.cursor = position;
       return;
@@ -265,9 +274,14 @@ export class Connection {
     }
   }
 
-  /** Holds shared events until {@link releaseHeld}; with `deferred`, until {@link startReplay}. @internal */
+  /**
+   * Holds shared events until {@link releaseHeld}; with `deferred`, until {@link startReplay}.
+   * Until the replay resolves the client's id, the cursor is unknown (per-connection events
+   * then repeat the client's `Last-Event-ID`). @internal
+   */
   holdForReplay(deferred: boolean): void {
-    this.held ??= { frames: [], positions: [], bytes: 0, overflowed: false };
+    this.held ??= { frames: [], positions: [], bytes: 0, overflowed: false, head: this.cursor };
+    this.cursor = undefined;
     this.#replayPending = deferred;
   }
 
@@ -276,13 +290,10 @@ export class Connection {
     const held = this.held;
     this.held = undefined;
     if (held === undefined || this.#closed) return;
+    this.cursor ??= held.head;
+    this.#ahead = this.cursor !== undefined;
     for (let i = 0; i < held.frames.length; i++) {
-      const position = held.positions[i];
-      const cursor = this.cursor;
-      if (position !== undefined && cursor !== undefined) {
-        if (comparePositions(position, cursor) <= 0) continue;
-      }
-      this.deliver(held.frames[i] as string, position);
+      this.deliver(held.frames[i] as string, held.positions[i]);
     }
   }
 

@@ -454,15 +454,21 @@ export class EventHub {
   #sendToConnection(connection: Connection, message: EventMessage): string | undefined {
     if (this.#closed) throw new SeError("SE_ERR_HUB_CLOSED", "Cannot send: the hub is closed.");
     checkMessage(message);
-    const id =
-      message.id !== undefined
-        ? checkId(message.id)
-        : this.autoGenerateId
-          ? connectionEventId(connection.cursor ?? "0", ++connection.ownEvents)
-          : undefined;
+    const id = message.id !== undefined ? checkId(message.id) : this.#connectionId(connection);
     connection.write(formatFrame(message, id, this.serializer));
     this.counters.eventsSent++;
     return id;
+  }
+
+  /**
+   * The generated id of a per-connection event: `<cursor>~<n>`, which resumes after the cursor.
+   * While a replay has not placed the client yet, its own `Last-Event-ID`, which resumes the same.
+   */
+  #connectionId(connection: Connection): string | undefined {
+    if (!this.autoGenerateId) return undefined;
+    const cursor = connection.cursor;
+    if (cursor === undefined && connection.lastEventId !== undefined) return connection.lastEventId;
+    return connectionEventId(cursor ?? "0", ++connection.ownEvents);
   }
 
   #receive(envelope: Envelope): void {

@@ -108,10 +108,12 @@ function writeSlice(
 
 /** The replay cannot be done: the client is told to reset, then gets the live events. */
 function stale(connection: Connection, ctx: ReplayContext, reason: ResetReason): void {
-  if (connection.closed || connection.held === undefined) return;
-  ctx.reset(connection, reason);
   const held = connection.held;
-  if (held?.overflowed) {
+  if (connection.closed || held === undefined) return;
+  // The stream goes on from where this hub stood when the client connected.
+  connection.cursor ??= held.head;
+  ctx.reset(connection, reason);
+  if (held.overflowed) {
     // Live events were let go as well: the reset covers them; the stream goes on from here.
     held.frames = [];
     held.positions = [];
