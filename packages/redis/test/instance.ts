@@ -20,7 +20,8 @@ export interface Instance {
 
 /**
  * Starts an instance on 127.0.0.1:0. `GET /events?seid=…&topics=a,b` opens a stream for
- * that seid (a random one without it), subscribed to those topics.
+ * that seid (a random one without it), subscribed to those topics; with `&welcome=<text>`, it
+ * first sends the connection a per-connection event with that data.
  */
 export async function startInstance(
   options: RedisBackplaneOptions,
@@ -44,9 +45,10 @@ export async function startInstance(
   });
   await fastify.register(se.plugin);
   fastify.get("/events", (request, reply) => {
+    const { topics, welcome } = request.query as { topics?: string; welcome?: string };
     reply.sse.open();
-    const topics = (request.query as { topics?: string }).topics;
     for (const topic of topics ? topics.split(",") : []) reply.sse.subscribe(topic);
+    if (welcome !== undefined) reply.sse.send({ data: welcome });
   });
   await fastify.listen({ port: 0, host: "127.0.0.1" });
   await se.hub.ready();

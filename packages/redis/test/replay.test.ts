@@ -61,6 +61,41 @@ describe.skipIf(!redisAvailable)("replay across instances", () => {
     expect([...a.errors, ...b.errors, ...c.errors]).toEqual([]);
   });
 
+  it("resumes from a per-connection event's id on another instance, without a reset (hole 3)", async () => {
+    const a = await startInstance({ url: REDIS_URL, prefix });
+    opened.push(a);
+    const b = await startInstance({ url: REDIS_URL, prefix });
+    opened.push(b);
+    a.hub.broadcast({ data: "old" });
+    const first = await EventClient.open(`${a.url}?seid=dave&welcome=hello`, {
+      types: ["se-reset"],
+    });
+    opened.push(first);
+    await first.waitForData("hello");
+    const welcomeId = first.lastEventId as string;
+    expect(welcomeId).toMatch(/^\d+-\d+~1$/);
+    first.close();
+    b.hub.broadcast({ data: "missed-1" });
+    a.hub.send("dave", { data: "missed-2" });
+    await settle(await watcher(b), "watcher", [a, b]);
+    for (let i = 0; i < 3; i++) {
+      const back = await EventClient.open(`${b.url}?seid=dave`, {
+        lastEventId: welcomeId,
+        types: ["se-reset"],
+      });
+      opened.push(back);
+      await settle(back, "dave", [a, b]);
+      expect(withoutFences(back.data)).toEqual(["missed-1", "missed-2"]);
+      back.close();
+    }
+  });
+
+  async function watcher(instance: Instance): Promise<EventClient> {
+    const client = await EventClient.open(`${instance.url}?seid=watcher`);
+    opened.push(client);
+    return client;
+  }
+
   it("tells a client with an unknown Last-Event-ID to reset", async () => {
     const a = await startInstance({ url: REDIS_URL, prefix });
     opened.push(a);
