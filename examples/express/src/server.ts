@@ -1,5 +1,5 @@
 import type { Server } from "node:http";
-import { EventHub, type EventHubOptions } from "@se/core";
+import { type Connection, EventHub, type EventHubOptions, SeError } from "@se/core";
 import { openEventStream } from "@se/core/node";
 import express, { type Express } from "express";
 
@@ -17,10 +17,18 @@ export function createApp(options: EventHubOptions = {}): { app: Express; hub: E
   app.use(express.json());
 
   app.get("/events", (req, res) => {
-    const connection = openEventStream(hub, req, res, {
-      seid: typeof req.query.seid === "string" ? req.query.seid : undefined,
-      topics: [req.query.topic ?? []].flat().map(String),
-    });
+    let connection: Connection;
+    try {
+      // Checks the seid, topics and Last-Event-ID before any header goes out.
+      connection = openEventStream(hub, req, res, {
+        seid: typeof req.query.seid === "string" ? req.query.seid : undefined,
+        topics: [req.query.topic ?? []].flat().map(String),
+      });
+    } catch (error) {
+      if (!SeError.isInstance(error)) throw error;
+      res.status(400).json({ code: error.code, message: error.message });
+      return;
+    }
     connection.send({ event: "welcome", data: { seid: connection.seid } });
   });
 

@@ -46,7 +46,7 @@ describe("Express example", () => {
     const response = await fetch(`${base}/count?n=3`);
     expect(response.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
     const body = await response.text();
-    expect([...body.matchAll(/event: count\nid: \d+\ndata: (\d+)\n\n/g)].map((m) => m[1])).toEqual([
+    expect([...body.matchAll(/event: count\nid: \d+~\d+\ndata: (\d+)\n\n/g)].map((m) => m[1])).toEqual([
       "1",
       "2",
       "3",

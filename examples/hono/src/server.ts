@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
-import { createEventResponse, EventHub, type EventHubOptions } from "@se/core";
+import { createEventResponse, EventHub, type EventHubOptions, SeError } from "@se/core";
 import { Hono } from "hono";
 
 /**
@@ -16,11 +16,18 @@ export function createApp(options: EventHubOptions = {}): { app: Hono; hub: Even
   const app = new Hono();
 
   app.get("/events", (c) => {
-    const { response, connection } = createEventResponse(hub, c.req.raw, {
-      seid: c.req.query("seid"),
-      topics: c.req.queries("topic") ?? [],
-      headers: { "access-control-allow-origin": "*" },
-    });
+    let opened: ReturnType<typeof createEventResponse>;
+    try {
+      opened = createEventResponse(hub, c.req.raw, {
+        seid: c.req.query("seid"),
+        topics: c.req.queries("topic") ?? [],
+        headers: { "access-control-allow-origin": "*" },
+      });
+    } catch (error) {
+      if (!SeError.isInstance(error)) throw error;
+      return c.json({ code: error.code, message: error.message }, 400);
+    }
+    const { response, connection } = opened;
     connection.send({ event: "welcome", data: { seid: connection.seid } });
     return response;
   });

@@ -1,5 +1,5 @@
 import { createServer, type Server, type ServerResponse } from "node:http";
-import { EventHub, type EventHubOptions } from "@se/core";
+import { type Connection, EventHub, type EventHubOptions, SeError } from "@se/core";
 import { openEventStream } from "@se/core/node";
 
 /**
@@ -13,11 +13,18 @@ export function createEventServer(options: EventHubOptions = {}): EventServer {
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (req.method === "GET" && url.pathname === "/events") {
-      const connection = openEventStream(hub, req, res, {
-        seid: url.searchParams.get("seid") ?? undefined,
-        topics: url.searchParams.getAll("topic"),
-        headers: { "access-control-allow-origin": "*" },
-      });
+      let connection: Connection;
+      try {
+        // Checks the seid, topics and Last-Event-ID before any header goes out.
+        connection = openEventStream(hub, req, res, {
+          seid: url.searchParams.get("seid") ?? undefined,
+          topics: url.searchParams.getAll("topic"),
+          headers: { "access-control-allow-origin": "*" },
+        });
+      } catch (error) {
+        if (!SeError.isInstance(error)) throw error;
+        return json(res, 400, { code: error.code, message: error.message });
+      }
       connection.send({ event: "welcome", data: { seid: connection.seid } });
       return;
     }

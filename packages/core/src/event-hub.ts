@@ -391,7 +391,10 @@ export class EventHub {
     if (this.#closed) return;
     const finalFrame =
       options.event === undefined ? undefined : formatEvent(options.event, this.serializer);
-    const graceMs = positiveOption("graceMs", options.graceMs, 5000);
+    const graceMs = options.graceMs ?? 5000;
+    if (typeof graceMs !== "number" || !Number.isFinite(graceMs) || graceMs < 0) {
+      throw new SeOptionError("graceMs", `must be a non-negative number, got ${String(graceMs)}`);
+    }
     this.#closed = true;
     this.#stopHeartbeat();
     const ending = [...this.#connections];

@@ -5,6 +5,7 @@ import { sePlugin } from "./se-plugin.js";
 
 export {
   FST_ERR_SE_ALREADY_REGISTERED,
+  FST_ERR_SE_BAD_REQUEST,
   FST_ERR_SE_INVALID_SEID,
   FST_ERR_SE_REPLY_SENT,
   FST_ERR_SE_STREAM_ENDED,

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { FST_ERR_SE_ALREADY_REGISTERED } from "./errors.js";
 import type { EventMap } from "./event-map.js";
 import { positionalMessage } from "./positional-message.js";
-import { ReplySse } from "./reply-sse.js";
+import { kHandled, ReplySse } from "./reply-sse.js";
 import type { SE } from "./se.js";
 import { generateSeid, generateSeidNow, isAsyncGenerator } from "./seid-generator.js";
 
@@ -15,7 +15,7 @@ class SeidFailure {
   constructor(readonly error: unknown) {}
 }
 
-const kReply = Symbol("se.reply");
+const kReply = kHandled;
 
 type RequestWithSeid = FastifyRequest & {
   [kSeid]: string | SeidFailure | null;

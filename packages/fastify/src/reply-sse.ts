@@ -108,7 +108,10 @@ export class ReplySse<E extends EventMap = AnyEvents> {
       });
     }
     if (deferReplay && connection.replaying) {
-      const timer = setTimeout(() => connection.startReplay(), REPLAY_START_MS);
+      // A route added before the plugin loaded is not wrapped: nothing tells when its handler
+      // returns, so its replay starts once the handler's synchronous part is done.
+      const wrapped = (reply.request as { [kHandled]?: unknown })[kHandled] != null;
+      const timer = setTimeout(() => connection.startReplay(), wrapped ? REPLAY_START_MS : 0);
       timer.unref();
       connection.signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
     }
@@ -179,6 +182,9 @@ export class ReplySse<E extends EventMap = AnyEvents> {
     this.#connection?.close();
   }
 }
+
+/** Set on a request by the plugin's handler wrapper (to the reply). @internal */
+export const kHandled = Symbol.for("se.reply");
 
 /** The replay of a stream opened by a handler that has not returned starts after this at the latest. */
 export const REPLAY_START_MS = 250;

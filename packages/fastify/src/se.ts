@@ -7,6 +7,7 @@ import {
   type EventMessage,
   type HubCloseOptions,
   type HubStats,
+  SeOptionError,
 } from "@se/core";
 import fp from "fastify-plugin";
 import type { AnyEvents, EventId, EventMap, SendEventBySeid, TypedMessage } from "./event-map.js";
@@ -63,11 +64,20 @@ export class SE<E extends EventMap = AnyEvents> {
       stream,
       streamOptions,
       closeEvent: _close,
-      closeGraceMs: _grace,
+      closeGraceMs,
       hub,
       ...hubOptions
     } = options;
     this.options = { ...options, streamOptions: streamOptions ?? { allowHalfOpen: false } };
+    if (
+      closeGraceMs !== undefined &&
+      (typeof closeGraceMs !== "number" || !Number.isFinite(closeGraceMs) || closeGraceMs < 0)
+    ) {
+      throw new SeOptionError(
+        "closeGraceMs",
+        `must be a non-negative number, got ${String(closeGraceMs)}`,
+      );
+    }
     if (stream !== undefined && typeof stream !== "function") {
       throw new TypeError('SE option "stream" must be a stream class (e.g. PassThrough)');
     }

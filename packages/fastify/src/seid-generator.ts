@@ -48,6 +48,11 @@ export function generateSeidNow(
   request: FastifyRequest,
   reply: FastifyReply,
 ): string {
+  if (isAsyncGenerator(generator)) {
+    throw new FST_ERR_SE_INVALID_SEID(
+      "nothing yet: request.seid was read before the async seidGenerator ran (it runs as the GET route's last preHandler, for routes added after the plugin loaded)",
+    );
+  }
   const seid = generator(request, reply, NO_CALLBACK);
   if (typeof seid === "string" && seid !== "") return seid;
   if (typeof (seid as Promise<string> | undefined)?.then === "function") {
