@@ -252,11 +252,7 @@ export class Connection {
   deliver(frame: string, position: string | undefined): void {
     const held = this.held;
     if (held === undefined) {
-      if (this.#ahead && position !== undefined) {
-        // After a replay the client may be ahead of this instance: skip what it already has.
-        if (comparePositions(position, this.cursor as string) <= 0) return;
-        this.#ahead = false;
-      }
+      if (this.#ahead && position !== undefined && this.has(position)) return;
       this.write(frame);
       if (position !== undefined) this.cursor = position;
       return;
@@ -272,6 +268,17 @@ export class Connection {
       held.positions = [];
       held.bytes = 0;
     }
+  }
+
+  /**
+   * Whether the client already has what stands at `position`: after a replay it may be ahead
+   * of this instance (it came from one further on). @internal
+   */
+  has(position: string): boolean {
+    if (!this.#ahead) return false;
+    if (comparePositions(position, this.cursor as string) <= 0) return true;
+    this.#ahead = false;
+    return false;
   }
 
   /**

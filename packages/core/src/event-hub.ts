@@ -511,6 +511,7 @@ export class EventHub {
 
   /** Events for this connection may be lost at `position`: reset it there. */
   #gap(connection: Connection, position: string | undefined): void {
+    if (position !== undefined && connection.has(position)) return;
     const held = connection.held;
     if (held !== undefined) {
       // A replay runs: the gap is in the history too; reading it again resets in order.

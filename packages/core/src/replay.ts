@@ -1,7 +1,7 @@
 import type { Connection } from "./connection.js";
 import { SeError } from "./errors.js";
 import type { HubCounters } from "./hub-stats.js";
-import { positionOfConnectionEventId } from "./position.js";
+import { comparePositions, isPosition, positionOfConnectionEventId } from "./position.js";
 import type { ReplayHistory, ReplaySlice } from "./replay-history.js";
 import { targetMatches } from "./target.js";
 
@@ -110,8 +110,17 @@ function writeSlice(
 function stale(connection: Connection, ctx: ReplayContext, reason: ResetReason): void {
   const held = connection.held;
   if (connection.closed || held === undefined) return;
-  // The stream goes on from where this hub stood when the client connected.
+  // The stream goes on from where this hub stood when the client connected, or from the client's
+  // own position when the history could not be read and the client may be ahead of this hub.
   connection.cursor ??= held.head;
+  if (reason === "history-unavailable") {
+    const id = connection.lastEventId as string;
+    const own = positionOfConnectionEventId(id) ?? (isPosition(id) ? id : undefined);
+    const cursor = connection.cursor;
+    if (own !== undefined && (cursor === undefined || comparePositions(own, cursor) > 0)) {
+      connection.cursor = own;
+    }
+  }
   ctx.reset(connection, reason);
   if (held.overflowed) {
     // Live events were let go as well: the reset covers them; the stream goes on from here.

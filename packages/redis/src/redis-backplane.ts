@@ -161,7 +161,6 @@ export class RedisBackplane implements Backplane {
       limits,
       isOpen: () => !this.#closed,
       head: () => this.#follower.head,
-      reach: (position, timeoutMs) => this.#follower.reach(position, timeoutMs),
     });
     return this.#history;
   }

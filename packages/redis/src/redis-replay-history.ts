@@ -36,12 +36,7 @@ export interface HistoryLink {
   readonly isOpen: () => boolean;
   /** The newest position this instance has delivered. */
   readonly head: () => string | undefined;
-  /** Resolves whether this instance delivered up to `position` within `timeoutMs`. */
-  readonly reach: (position: string, timeoutMs: number) => Promise<boolean>;
 }
-
-/** How long a replay waits for this instance to deliver up to a client's position. */
-const REACH_MS = 5000;
 
 /** @throws {SeOptionError} when a limit is not a positive integer. @internal */
 export function streamLimits(options: RedisReplayHistoryOptions): StreamLimits {
@@ -94,20 +89,17 @@ export class RedisReplayHistory implements ReplayHistory {
    * or are gaps, oldest first, with `more` when the page is full; `undefined` when `key` is
    * unknown, trimmed, or older than `maxAgeMs` with entries after it. One script run, which
    * reads the stream from that position on only, and up to the newest position this instance
-   * has delivered (so the replay and the live events meet exactly); a position this instance
-   * has not delivered yet (the client was on one further ahead) waits until it has.
+   * has delivered (so the replay and the live events meet exactly); for a position this
+   * instance has not delivered yet (the client was on one further ahead) nothing is replayed:
+   * the hub skips the live events up to it.
    * @throws {RedisUnavailableError} (rejects) when Redis is not connected or the read fails.
    */
   async since(key: string): Promise<ReplaySlice | undefined> {
-    let reply = await this.#read(key);
-    if (Array.isArray(reply) && reply[1] === -1) {
-      // The client was on an instance further ahead: wait until this one has delivered that far.
-      if (!(await this.#link.reach(reply[0] as string, REACH_MS))) {
-        throw new RedisUnavailableError("this instance is behind the client's Last-Event-ID");
-      }
-      reply = await this.#read(key);
-    }
-    if (!Array.isArray(reply) || reply[1] === -1) return undefined;
+    const reply = await this.#read(key);
+    if (!Array.isArray(reply)) return undefined;
+    // The client was on an instance further ahead: nothing to replay here; the hub skips the
+    // live events up to its position as this instance delivers them.
+    if (reply[1] === -1) return { position: reply[0] as string, entries: [] };
     const [position, more, ...rows] = reply as [string, number, ...string[]];
     const entries: HistoryEntry[] = [];
     for (let i = 0; i + 2 < rows.length; i += 3) {

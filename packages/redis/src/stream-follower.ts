@@ -36,8 +36,6 @@ export class StreamFollower {
   /** A catch-up failed or could not start: run it when the command connection is back. */
   #due = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  /** Replays waiting for this instance to deliver up to a position (see {@link reach}). */
-  readonly #waiters: { position: string; done: (reached: boolean) => void }[] = [];
   #closed = false;
 
   constructor(options: StreamFollowerOptions) {
@@ -49,31 +47,9 @@ export class StreamFollower {
     return this.#head;
   }
 
-  /**
-   * Resolves `true` once this instance has delivered up to `position` (at once if it has),
-   * `false` after `timeoutMs` or on close.
-   */
-  reach(position: string, timeoutMs: number): Promise<boolean> {
-    const head = this.#head;
-    if (head !== undefined && compareStreamIds(head, position) >= 0) return Promise.resolve(true);
-    if (this.#closed) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => finish(false), timeoutMs);
-      const waiter = { position, done: (reached: boolean) => finish(reached) };
-      const finish = (reached: boolean) => {
-        clearTimeout(timer);
-        const at = this.#waiters.indexOf(waiter);
-        if (at !== -1) this.#waiters.splice(at, 1);
-        resolve(reached);
-      };
-      this.#waiters.push(waiter);
-    });
-  }
-
   /** Starts from `head`, with nothing before it to deliver. */
   start(head: string): void {
     this.#head = head;
-    this.#wake();
     if (this.#latest !== undefined && compareStreamIds(this.#latest, head) > 0) this.catchUp();
   }
 
@@ -93,7 +69,6 @@ export class StreamFollower {
     this.#head = position;
     const entry = decodeEntry(position, message.kind, message.payload);
     if (entry !== undefined) this.#options.deliver(entry);
-    if (this.#waiters.length > 0) this.#wake();
   }
 
   /** Reads the stream from the head (after a reconnect, or a missed message). */
@@ -127,15 +102,6 @@ export class StreamFollower {
   close(): void {
     this.#closed = true;
     clearTimeout(this.#timer);
-    for (const waiter of [...this.#waiters]) waiter.done(false);
-  }
-
-  #wake(): void {
-    const head = this.#head;
-    if (head === undefined) return;
-    for (const waiter of [...this.#waiters]) {
-      if (compareStreamIds(head, waiter.position) >= 0) waiter.done(true);
-    }
   }
 
   async #read(): Promise<void> {
@@ -149,7 +115,6 @@ export class StreamFollower {
         if (this.#closed) return;
         this.#head = newest;
         this.#options.gap(newest);
-        this.#wake();
         continue;
       }
       for (let i = 1; i < rows.length; i++) {
@@ -158,7 +123,6 @@ export class StreamFollower {
         const entry = decodeEntry(position, fields[1] ?? "", fields[3] ?? "");
         if (entry !== undefined) this.#options.deliver(entry);
       }
-      this.#wake();
       const caughtUp =
         this.#latest === undefined || compareStreamIds(this.#latest, this.#head as string) <= 0;
       if (rows.length <= PAGE && caughtUp) return;
