@@ -1,3 +1,4 @@
+import type { ReplayHistory } from "./replay-history.js";
 import type { Target } from "./target.js";
 
 /**
@@ -62,6 +63,11 @@ export interface Backplane {
    * position, so every instance delivers every event in the same order (the delivery contract).
    */
   readonly ordered?: boolean;
+  /**
+   * Ordered backplanes: the shared replay history, used by a hub given this backplane and no
+   * `history` option.
+   */
+  history?(): ReplayHistory;
   /** Called once by the hub it is given to. */
   start(receiver: BackplaneReceiver): void | Promise<void>;
   /** Sends an envelope to every other instance (ordered: to every instance). Must not throw; failures go to `reportError`. */

@@ -176,7 +176,7 @@ export class EventHub {
     this.instanceId = globalThis.crypto.randomUUID();
     this.autoGenerateId = options.autoGenerateId ?? true;
     this.serializer = options.serializer ?? jsonSerializer;
-    this.history = createHistory(options.history);
+    this.history = createHistory(options.history, options.backplane);
     this.maxQueueBytes = positiveOption("maxQueueBytes", options.maxQueueBytes, 1024 * 1024);
     this.slowClientTimeoutMs = positiveOption(
       "slowClientTimeoutMs",
@@ -584,8 +584,13 @@ const EMPTY_CONNECTIONS: ReadonlySet<Connection> = new Set();
 
 function createHistory(
   option: ReplayHistory | MemoryReplayHistoryOptions | false | undefined,
+  backplane: Backplane | undefined,
 ): ReplayHistory | undefined {
   if (option === false) return undefined;
+  // An ordered backplane keeps the shared history: use it unless one was given.
+  if (option === undefined && backplane?.ordered === true && backplane.history) {
+    return backplane.history();
+  }
   if (option && typeof (option as ReplayHistory).since === "function")
     return option as ReplayHistory;
   return new MemoryReplayHistory(option as MemoryReplayHistoryOptions | undefined);
