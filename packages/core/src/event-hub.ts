@@ -28,7 +28,7 @@ import {
   type MemoryReplayHistoryOptions,
   type ReplayHistory,
 } from "./replay-history.js";
-import { type Target, targetMatches } from "./target.js";
+import type { Target } from "./target.js";
 
 /** What to do when a client's replay cannot be done (unknown or too old id, history failed, outage gap). */
 export type StaleReplayPolicy = "reset" | "ignore" | ((connection: Connection) => void);
