@@ -46,11 +46,9 @@ describe("Express example", () => {
     const response = await fetch(`${base}/count?n=3`);
     expect(response.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
     const body = await response.text();
-    expect([...body.matchAll(/event: count\nid: \d+~\d+\ndata: (\d+)\n\n/g)].map((m) => m[1])).toEqual([
-      "1",
-      "2",
-      "3",
-    ]);
+    expect(
+      [...body.matchAll(/event: count\nid: \d+~\d+\ndata: (\d+)\n\n/g)].map((m) => m[1]),
+    ).toEqual(["1", "2", "3"]);
     expect(running?.hub.size).toBe(0);
   });
 });
