@@ -1,6 +1,6 @@
+import { comparePositions } from "@se/core";
 import type { Redis } from "ioredis";
 import { decodeEntry, type PublishedEntry, type StreamEntry } from "./envelope-codec.js";
-import { compareStreamIds } from "./stream-id.js";
 
 /** What a {@link StreamFollower} works with. @internal */
 export interface StreamFollowerOptions {
@@ -50,18 +50,18 @@ export class StreamFollower {
   /** Starts from `head`, with nothing before it to deliver. */
   start(head: string): void {
     this.#head = head;
-    if (this.#latest !== undefined && compareStreamIds(this.#latest, head) > 0) this.catchUp();
+    if (this.#latest !== undefined && comparePositions(this.#latest, head) > 0) this.catchUp();
   }
 
   /** A pub/sub message from the append script. */
   onMessage(message: PublishedEntry): void {
     const { prev, position } = message;
-    if (this.#latest === undefined || compareStreamIds(position, this.#latest) > 0) {
+    if (this.#latest === undefined || comparePositions(position, this.#latest) > 0) {
       this.#latest = position;
     }
     const head = this.#head;
     if (head === undefined || this.#catchingUp || this.#closed) return;
-    if (compareStreamIds(position, head) <= 0) return;
+    if (comparePositions(position, head) <= 0) return;
     if (prev !== head) {
       this.catchUp();
       return;
@@ -124,7 +124,7 @@ export class StreamFollower {
         if (entry !== undefined) this.#options.deliver(entry);
       }
       const caughtUp =
-        this.#latest === undefined || compareStreamIds(this.#latest, this.#head as string) <= 0;
+        this.#latest === undefined || comparePositions(this.#latest, this.#head as string) <= 0;
       if (rows.length <= PAGE && caughtUp) return;
     }
   }

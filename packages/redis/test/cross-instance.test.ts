@@ -1,7 +1,7 @@
+import { comparePositions } from "@se/core";
 import { EventClient, REDIS_URL, redisAvailable, waitFor } from "@se/test-support";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
-import { compareStreamIds } from "../src/stream-id.js";
 import { type Instance, startInstance } from "./instance.js";
 import { settle, withoutFences } from "./settle.js";
 import { suiteScope } from "./suite-scope.js";
@@ -10,7 +10,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function expectIncreasing(ids: readonly string[]): void {
   for (let i = 1; i < ids.length; i++) {
-    expect(compareStreamIds(ids[i] as string, ids[i - 1] as string)).toBeGreaterThan(0);
+    expect(comparePositions(ids[i] as string, ids[i - 1] as string)).toBeGreaterThan(0);
   }
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { BackplaneReceiver, Envelope, Target } from "@se/core";
+import { comparePositions } from "@se/core";
 import { REDIS_URL, waitFor } from "@se/test-support";
 import { Redis } from "ioredis";
 import {
@@ -8,7 +9,6 @@ import {
   type RedisReplayHistory,
   type SharedHistoryOptions,
 } from "../src/index.js";
-import { compareStreamIds } from "../src/stream-id.js";
 import type { Closable } from "./suite-scope.js";
 
 const ALL: Target = { kind: "all" };
@@ -149,5 +149,5 @@ export async function settleHubs(
 
 function reached(position: string | undefined, newest: string | undefined): boolean {
   if (newest === undefined) return true;
-  return position !== undefined && compareStreamIds(position, newest) >= 0;
+  return position !== undefined && comparePositions(position, newest) >= 0;
 }

@@ -1,21 +1,14 @@
-import { EventClient, REDIS_URL, redisAvailable, waitFor } from "@se/test-support";
+import { REDIS_URL, redisAvailable, waitFor } from "@se/test-support";
 import { describe, expect, it } from "vitest";
 import { type Instance, startInstance } from "./instance.js";
 import { settle, withoutFences } from "./settle.js";
-import { suiteScope } from "./suite-scope.js";
+import { openClient, suiteScope } from "./suite-scope.js";
 import { TcpProxy } from "./tcp-proxy.js";
 
 describe.skipIf(!redisAvailable)("clients of instances through a Redis outage", () => {
   const { prefix, opened } = suiteScope("instance-outage", { failOnUnhandledRejection: true });
 
-  async function open(url: string, lastEventId?: string): Promise<EventClient> {
-    const client = await EventClient.open(url, {
-      types: ["se-reset"],
-      ...(lastEventId ? { lastEventId } : {}),
-    });
-    opened.push(client);
-    return client;
-  }
+  const open = (url: string, lastEventId?: string) => openClient(opened, url, lastEventId);
 
   it("a cut-off instance's streams stay open: each gets what it missed once, in order, or a reset at the gap", async () => {
     const proxy = await TcpProxy.start(REDIS_URL);

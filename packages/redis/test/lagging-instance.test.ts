@@ -1,9 +1,9 @@
-import { EventClient, REDIS_URL, redisAvailable, waitFor } from "@se/test-support";
+import { REDIS_URL, redisAvailable, waitFor } from "@se/test-support";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { type Instance, startInstance } from "./instance.js";
 import { settle, withoutFences } from "./settle.js";
-import { suiteScope } from "./suite-scope.js";
+import { openClient, suiteScope } from "./suite-scope.js";
 import { TcpProxy } from "./tcp-proxy.js";
 
 describe.skipIf(!redisAvailable)(
@@ -11,14 +11,7 @@ describe.skipIf(!redisAvailable)(
   () => {
     const { prefix, opened } = suiteScope("lagging", { failOnUnhandledRejection: true });
 
-    async function open(url: string, lastEventId?: string): Promise<EventClient> {
-      const client = await EventClient.open(url, {
-        types: ["se-reset"],
-        ...(lastEventId ? { lastEventId } : {}),
-      });
-      opened.push(client);
-      return client;
-    }
+    const open = (url: string, lastEventId?: string) => openClient(opened, url, lastEventId);
 
     it("while its history cannot be read: a reset, and never again what the client had", async () => {
       const commands = await TcpProxy.start(REDIS_URL);

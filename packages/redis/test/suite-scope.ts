@@ -1,4 +1,4 @@
-import { deleteKeys, uniquePrefix } from "@se/test-support";
+import { deleteKeys, EventClient, uniquePrefix } from "@se/test-support";
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
 
 /** Something a test opened and the suite closes. */
@@ -32,4 +32,18 @@ export function suiteScope(
     await deleteKeys(prefix);
   });
   return { prefix, opened };
+}
+
+/** Opens an `EventClient` that also records `se-reset`, closed with the suite's `opened`. */
+export async function openClient(
+  opened: Closable[],
+  url: string,
+  lastEventId?: string,
+): Promise<EventClient> {
+  const client = await EventClient.open(url, {
+    types: ["se-reset"],
+    ...(lastEventId ? { lastEventId } : {}),
+  });
+  opened.push(client);
+  return client;
 }
