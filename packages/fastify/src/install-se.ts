@@ -76,8 +76,15 @@ interface LooseDecorators {
 
 type ReplyWithState = FastifyReply & { [kReplySse]: ReplySse | null };
 
-/** Decorates a Fastify app with the seed API and `reply.sse`, all backed by `se.hub`. @internal */
-export function installSE<E extends EventMap>(fastify: FastifyInstance, se: SE<E>): void {
+/**
+ * Decorates a Fastify app with the seed API and `reply.sse`, all backed by `se.hub`, and waits
+ * until its backplane (if any) is connected, so the app listens only once sends are ordered.
+ * @internal
+ */
+export async function installSE<E extends EventMap>(
+  fastify: FastifyInstance,
+  se: SE<E>,
+): Promise<void> {
   if (installed.has(se)) throw new FST_ERR_SE_ALREADY_REGISTERED();
   installed.add(se);
   const generator = se.options.seidGenerator;
@@ -174,4 +181,5 @@ export function installSE<E extends EventMap>(fastify: FastifyInstance, se: SE<E
   se.hub.on("disconnect", (connection, reason) =>
     fastify.log.debug({ seid: connection.seid, reason }, "se: event stream closed"),
   );
+  await se.hub.ready();
 }
