@@ -59,4 +59,31 @@ describe.skipIf(!redisAvailable)("Fastify apps sharing Redis", () => {
     expect(await owned.ping()).toBe("PONG");
     expect(await owned.pubsub("NUMSUB", `${prefix}events`)).toEqual([`${prefix}events`, 0]);
   });
+
+  it("replays the topics a handler subscribes, on the same instance and on another (hole 1)", async () => {
+    const one = await startInstance({ url: REDIS_URL, prefix });
+    opened.push(one);
+    const two = await startInstance({ url: REDIS_URL, prefix });
+    opened.push(two);
+    for (const [back, name] of [
+      [one, "same instance"],
+      [two, "another instance"],
+    ] as const) {
+      const first = await EventClient.open(`${one.url}?seid=reader&topics=news`);
+      opened.push(first);
+      one.fastify.se.broadcast({ data: `${name}: n1` }, { topic: "news" });
+      await first.waitForData(`${name}: n1`);
+      const lastEventId = first.lastEventId;
+      first.close();
+      two.fastify.se.broadcast({ data: `${name}: n2` }, { topic: "news" });
+      one.fastify.se.broadcast({ data: `${name}: n3` }, { topic: "news" });
+      const again = await EventClient.open(`${back.url}?seid=reader&topics=news`, {
+        ...(lastEventId ? { lastEventId } : {}),
+      });
+      opened.push(again);
+      await settle(again, "reader", [one, two]);
+      expect(withoutFences(again.data), name).toEqual([`${name}: n2`, `${name}: n3`]);
+      again.close();
+    }
+  });
 });
