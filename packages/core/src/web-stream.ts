@@ -29,11 +29,31 @@ export interface EventStream {
  * return new Response(stream, { headers: eventStreamHeaders(2) });
  */
 export function createEventStream(hub: EventHub, options: EventStreamOptions = {}): EventStream {
+  return openWebStream(hub, options, undefined);
+}
+
+/**
+ * {@link createEventStream}, keeping `retain` (the `Request` whose signal is given) alive until
+ * the stream ends: a fetch `Request` follows its init signal only while it is reachable, so a
+ * collected one would never report the client leaving.
+ */
+function openWebStream(hub: EventHub, options: EventStreamOptions, retain: object | undefined) {
   const encoder = new TextEncoder();
   const highWaterMark = options.highWaterMark ?? 65536;
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let listener: SinkListener | undefined;
   let done = false;
+  // Kept by the sink (so by the hub) until the stream ends.
+  let retained = retain;
+  const signal = options.signal;
+  const onAbort = (): void => {
+    sink.end();
+    listener?.close();
+  };
+  const release = (): void => {
+    if (retained !== undefined) retained = undefined;
+    signal?.removeEventListener("abort", onAbort);
+  };
   const stream = new ReadableStream<Uint8Array>(
     {
       start(c) {
@@ -44,6 +64,7 @@ export function createEventStream(hub: EventHub, options: EventStreamOptions = {
       },
       cancel() {
         done = true;
+        release();
         listener?.close();
       },
     },
@@ -59,11 +80,13 @@ export function createEventStream(hub: EventHub, options: EventStreamOptions = {
       return highWaterMark - (controller.desiredSize ?? highWaterMark);
     },
     end() {
+      release();
       if (done) return;
       done = true;
       controller.close();
     },
     destroy() {
+      release();
       if (done) return;
       done = true;
       controller.error(new Error("event stream destroyed"));
@@ -73,12 +96,7 @@ export function createEventStream(hub: EventHub, options: EventStreamOptions = {
     },
   };
   const connection = hub.connect(sink, options);
-  const signal = options.signal;
   if (signal) {
-    const onAbort = () => {
-      sink.end();
-      listener?.close();
-    };
     if (signal.aborted) onAbort();
     else signal.addEventListener("abort", onAbort, { once: true });
   }
@@ -95,11 +113,12 @@ export function createEventResponse(
   options: Omit<EventStreamOptions, "signal" | "lastEventId"> & { headers?: HeadersInit } = {},
 ): { response: Response; connection: Connection } {
   const { headers, ...rest } = options;
-  const { stream, connection } = createEventStream(hub, {
+  const streamOptions: EventStreamOptions = {
     ...rest,
     signal: request.signal,
     lastEventId: readLastEventId(request.headers.get("last-event-id"), request.url),
-  });
+  };
+  const { stream, connection } = openWebStream(hub, streamOptions, request);
   const responseHeaders = new Headers(headers);
   for (const [name, value] of Object.entries(eventStreamHeaders(2)))
     responseHeaders.set(name, value);

@@ -1,4 +1,6 @@
 import { Readable } from "node:stream";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   createEventResponse,
@@ -68,6 +70,28 @@ describe("Web streams", () => {
     controller.abort();
     await body.ended;
     await until(() => hub.size === 0 && hub.clients.size === 0, "removed after abort");
+  });
+
+  it("createEventResponse: a disconnect is seen even after the Request was garbage-collected", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const hub = makeHub({ autoGenerateId: false });
+    // The adapter keeps no reference to the Request: it only aborts the signal it gave it.
+    const server = await serveResponses(hub);
+    const controller = new AbortController();
+    cleanups.push(() => controller.abort());
+    const response = await fetch(server.url, { signal: controller.signal });
+    const body = readBody(response);
+    await until(() => hub.size === 1, "registered");
+    for (let i = 0; i < 3; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      gc();
+    }
+    hub.broadcast({ data: "still here" });
+    await until(() => body.events.length === 1, "an event after the GC");
+    controller.abort();
+    await body.ended;
+    await until(() => hub.size === 0, "removed after abort, after a GC");
   });
 
   it("createEventResponse reads ?lastEventId= and replays", async () => {
