@@ -43,6 +43,12 @@ export interface RedisBackplaneOptions extends RedisConnectionOptions {
 /** Options of {@link RedisBackplane.history}. */
 export type SharedHistoryOptions = RedisReplayHistoryOptions;
 
+/**
+ * The subscriber se opens subscribes by itself on every "ready": ioredis's own resubscription
+ * leaves its promise unhandled when the connection drops again at once.
+ */
+const SUBSCRIBER_OPTIONS = { autoResubscribe: false } as const;
+
 type Starting = { resolve: () => void; reject: (error: unknown) => void };
 
 const RETRY_MS = 250;
@@ -184,8 +190,8 @@ export class RedisBackplane implements Backplane {
     const subscriber =
       given ??
       (this.#options.client
-        ? this.#options.client.duplicate(OWN_CONNECTION_OPTIONS)
-        : openClient(this.#options));
+        ? this.#options.client.duplicate({ ...OWN_CONNECTION_OPTIONS, ...SUBSCRIBER_OPTIONS })
+        : openClient(this.#options, SUBSCRIBER_OPTIONS));
     this.#subscriber = subscriber;
     const started = new Promise<void>((resolve, reject) => {
       this.#starting = { resolve, reject };
