@@ -10,10 +10,9 @@ import { join } from "node:path";
 const root = join(import.meta.dirname, "..");
 const bin = (name) => join(root, "node_modules", ".bin", name);
 
-// attw's "node16" profile checks node16 (CJS and ESM) and bundler resolution. It leaves out
-// node10 (`moduleResolution: "node"`), which cannot see subpath exports such as
-// `@se/core/node`; our packages need Node >= 20, where every resolver reads "exports".
-const ATTW_ARGS = ["--pack", ".", "--profile", "node16", "--format", "table-flipped"];
+// attw's default (strict) profile: every resolution mode, node10 (`moduleResolution: "node"`)
+// included, which reads subpath types such as `@se/core/node` from "typesVersions".
+const ATTW_ARGS = ["--pack", ".", "--format", "table-flipped"];
 
 const packages = readdirSync(join(root, "packages"), { withFileTypes: true })
   .filter((entry) => entry.isDirectory())
