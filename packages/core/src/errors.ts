@@ -11,6 +11,8 @@ const SE_ERROR_MARKER = Symbol.for("se.error");
  *   `RedisUnavailableError`, reported through the hub's `error` event, never thrown at senders).
  * - `SE_ERR_BACKPLANE_IN_USE`: a backplane (or its history) was given to a second hub, or
  *   reused after it was closed.
+ * - `SE_ERR_CONNECTION_LIMIT`: a connect past `maxConnections` or `maxConnectionsPerSeid`
+ *   ({@link ConnectionLimitError}); nothing was opened.
  * - `SE_ERR_HISTORY_UNAVAILABLE`: the replay history did not answer within `historyTimeoutMs`;
  *   the client was told to reset (reported through the hub's `error` event).
  * - `SE_ERR_INVALID_LAST_EVENT_ID`: a client's `Last-Event-ID` (header or query) is too long or
@@ -25,7 +27,8 @@ export type SeErrorCode =
   | "SE_ERR_REDIS_UNAVAILABLE"
   | "SE_ERR_BACKPLANE_IN_USE"
   | "SE_ERR_INVALID_LAST_EVENT_ID"
-  | "SE_ERR_HISTORY_UNAVAILABLE";
+  | "SE_ERR_HISTORY_UNAVAILABLE"
+  | "SE_ERR_CONNECTION_LIMIT";
 
 /**
  * Base class of every error thrown by se. `code` is stable across versions;
@@ -119,5 +122,36 @@ export class InvalidLastEventIdError extends SeError {
   /** True for this error, even one created by another copy of this package. */
   static override isInstance(error: unknown): error is InvalidLastEventIdError {
     return SeError.isInstance(error) && error.name === "InvalidLastEventIdError";
+  }
+}
+
+/**
+ * A connect refused by a cap: `maxConnectionsPerSeid` (`limit: "seid"`, answer `429`) or
+ * `maxConnections` (`limit: "instance"`, answer `503`). Nothing was opened; send
+ * `Retry-After: retryAfterSeconds` with the refusal.
+ */
+export class ConnectionLimitError extends SeError {
+  readonly limit: "seid" | "instance";
+  /** How long the client should wait before it tries again (jittered), in seconds. */
+  readonly retryAfterSeconds: number;
+  /** The HTTP status that fits: 429 for a seid's cap, 503 for the instance's. */
+  readonly status: 429 | 503;
+
+  constructor(limit: "seid" | "instance", max: number, retryAfterSeconds: number) {
+    super(
+      "SE_ERR_CONNECTION_LIMIT",
+      limit === "seid"
+        ? `Connection refused: this seid already holds ${max} connections (maxConnectionsPerSeid).`
+        : `Connection refused: this instance already holds ${max} connections (maxConnections).`,
+    );
+    this.name = "ConnectionLimitError";
+    this.limit = limit;
+    this.retryAfterSeconds = retryAfterSeconds;
+    this.status = limit === "seid" ? 429 : 503;
+  }
+
+  /** True for this error, even one created by another copy of this package. */
+  static override isInstance(error: unknown): error is ConnectionLimitError {
+    return SeError.isInstance(error) && error.name === "ConnectionLimitError";
   }
 }

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { readStream, type StreamReader, until } from "../test/helpers.js";
 import type { Backplane, BackplaneReceiver } from "./backplane.js";
 import type { CloseReason, Connection } from "./connection.js";
-import { SeError, SeOptionError, SseFormatError } from "./errors.js";
+import { ConnectionLimitError, SeError, SeOptionError, SseFormatError } from "./errors.js";
 import { EventHub, type EventHubOptions } from "./event-hub.js";
 import {
   type HistoryEntry,
@@ -202,6 +202,7 @@ describe("EventHub registry", () => {
       replayedEvents: 0,
       resets: 0,
       resyncs: 0,
+      refused: 0,
       connections: 3,
       clients: 2,
       topics: 1,
@@ -559,5 +560,27 @@ describe("EventHub contains a failing sink", () => {
     hub.broadcast({ data: "three" });
     await until(() => before.events.length === 3 && after.events.length === 3, "still healthy");
     expect(hub.size).toBe(2);
+  });
+});
+
+describe("EventHub caps", () => {
+  it("refuses a connect past maxConnectionsPerSeid or maxConnections with a typed error, before anything opens", () => {
+    const hub = makeHub({ maxConnectionsPerSeid: 1, maxConnections: 2 });
+    open(hub, { seid: "a" });
+    expect(() => hub.checkConnect({ seid: "a" })).toThrowError(
+      expect.objectContaining({ code: "SE_ERR_CONNECTION_LIMIT", limit: "seid", status: 429 }),
+    );
+    open(hub, { seid: "b" });
+    let refused: unknown;
+    try {
+      open(hub, { seid: "c" });
+    } catch (error) {
+      refused = error;
+    }
+    expect(ConnectionLimitError.isInstance(refused)).toBe(true);
+    expect(refused).toMatchObject({ limit: "instance", status: 503 });
+    expect((refused as ConnectionLimitError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect(hub.size).toBe(2);
+    expect(hub.stats().refused).toBe(2);
   });
 });

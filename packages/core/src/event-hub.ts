@@ -6,7 +6,7 @@ import {
   type ConnectionOwner,
   type SlowClientPolicy,
 } from "./connection.js";
-import { SeError, SeOptionError, SseFormatError } from "./errors.js";
+import { ConnectionLimitError, SeError, SeOptionError, SseFormatError } from "./errors.js";
 import { createIdGenerator } from "./event-ids.js";
 import type { EventSink } from "./event-sink.js";
 import { flattenString } from "./flatten-string.js";
@@ -69,6 +69,10 @@ export interface EventHubOptions {
   backplane?: Backplane;
   /** Makes seids for connections opened without one. @default crypto.randomUUID */
   seidGenerator?: () => string;
+  /** Open connections this instance accepts; past it a connect throws `ConnectionLimitError` (503). @default no cap */
+  maxConnections?: number;
+  /** Open connections one seid may hold on this instance; past it a connect throws `ConnectionLimitError` (429). @default no cap */
+  maxConnectionsPerSeid?: number;
 }
 
 /** Options for {@link EventHub.connect}. */
@@ -153,6 +157,9 @@ export class EventHub {
   readonly #ordered: boolean;
   readonly #nextPosition: () => string;
   readonly #seidGenerator: () => string;
+  readonly #maxConnections: number;
+  readonly #maxConnectionsPerSeid: number;
+  readonly #retryMs: number;
   readonly #connections = new Set<Connection>();
   readonly #bySeid = new Map<string, Set<Connection>>();
   readonly #byTopic = new Map<string, Set<Connection>>();
@@ -210,6 +217,9 @@ export class EventHub {
     }
     this.#nextPosition = backplane?.nextId?.bind(backplane) ?? createIdGenerator();
     this.#seidGenerator = options.seidGenerator ?? (() => globalThis.crypto.randomUUID());
+    this.#maxConnections = capOption("maxConnections", options.maxConnections);
+    this.#maxConnectionsPerSeid = capOption("maxConnectionsPerSeid", options.maxConnectionsPerSeid);
+    this.#retryMs = retry === false ? 3000 : retry;
     this.clients = new ClientsView(this.#bySeid);
     const historyTimeoutMs = positiveOption("historyTimeoutMs", options.historyTimeoutMs, 5000);
     if (this.history !== undefined) {
@@ -281,6 +291,7 @@ export class EventHub {
     if (options.seid !== undefined) checkName("seid", options.seid);
     if (options.topics !== undefined) for (const topic of options.topics) checkName("topic", topic);
     checkLastEventId(options.lastEventId ?? undefined);
+    this.#admit(options.seid);
   }
 
   /**
@@ -297,6 +308,7 @@ export class EventHub {
     const topics = options.topics === undefined ? undefined : [...options.topics];
     if (topics) for (const topic of topics) checkName("topic", topic);
     const lastEventId = checkLastEventId(options.lastEventId ?? undefined);
+    this.#admit(seid);
     const connection = new Connection(this.#owner, sink, ++this.#serial, seid, lastEventId);
     if (connection.closed) return connection;
     connection.cursor = this.#head;
@@ -311,6 +323,21 @@ export class EventHub {
     if (this.#heartbeatMs !== false && this.#heartbeat === undefined) this.#startHeartbeat();
     this.#emit("connect", connection);
     return connection;
+  }
+
+  /** Refuses a connect past a cap, before anything is opened (counted in `stats().refused`). */
+  #admit(seid: string | undefined): void {
+    const instanceFull = this.#connections.size >= this.#maxConnections;
+    const seidFull =
+      seid !== undefined && (this.#bySeid.get(seid)?.size ?? 0) >= this.#maxConnectionsPerSeid;
+    if (!instanceFull && !seidFull) return;
+    this.counters.refused++;
+    // Jittered, so refused clients do not all come back in the same second.
+    const retryAfter = Math.ceil((this.#retryMs / 1000) * (1 + Math.random()));
+    if (seidFull) {
+      throw new ConnectionLimitError("seid", this.#maxConnectionsPerSeid, retryAfter);
+    }
+    throw new ConnectionLimitError("instance", this.#maxConnections, retryAfter);
   }
 
   /** Open connections of one seid on this instance. */
@@ -611,6 +638,14 @@ function asOption<T>(name: string, check: () => T): T {
     if (!SseFormatError.isInstance(error)) throw error;
     throw new SeOptionError(name, error.rule, { cause: error });
   }
+}
+
+function capOption(name: string, value: number | undefined): number {
+  if (value === undefined) return Number.POSITIVE_INFINITY;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw new SeOptionError(name, `must be a positive integer, got ${String(value)}`);
+  }
+  return value;
 }
 
 function checkMessage(message: unknown): void {

@@ -8,6 +8,8 @@ export interface HubCounters {
   resets: number;
   /** Streams ended by `EventHub.resync()` so their clients reconnect and replay. */
   resyncs: number;
+  /** Connects refused by `maxConnections` or `maxConnectionsPerSeid`. */
+  refused: number;
 }
 
 /** A snapshot of a hub's counters, for metrics. */
@@ -29,5 +31,6 @@ export function createCounters(): HubCounters {
     replayedEvents: 0,
     resets: 0,
     resyncs: 0,
+    refused: 0,
   };
 }

@@ -8,6 +8,7 @@ export {
 } from "./connection.js";
 export {
   ConnectionClosedError,
+  ConnectionLimitError,
   InvalidLastEventIdError,
   SeError,
   type SeErrorCode,

@@ -34,3 +34,17 @@ export const FST_ERR_SE_ALREADY_REGISTERED = createError(
  * never the value.
  */
 export const FST_ERR_SE_BAD_REQUEST = createError("FST_ERR_SE_BAD_REQUEST", "%s", 400);
+
+/** A seid already holds `maxConnectionsPerSeid` connections on this instance (with `Retry-After`). */
+export const FST_ERR_SE_TOO_MANY_CONNECTIONS = createError(
+  "FST_ERR_SE_TOO_MANY_CONNECTIONS",
+  "%s Close another tab or try again after Retry-After seconds.",
+  429,
+);
+
+/** This instance already holds `maxConnections` connections (with `Retry-After`). */
+export const FST_ERR_SE_INSTANCE_FULL = createError(
+  "FST_ERR_SE_INSTANCE_FULL",
+  "%s Try again after Retry-After seconds (or another instance).",
+  503,
+);

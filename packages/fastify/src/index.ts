@@ -6,9 +6,11 @@ import { sePlugin } from "./se-plugin.js";
 export {
   FST_ERR_SE_ALREADY_REGISTERED,
   FST_ERR_SE_BAD_REQUEST,
+  FST_ERR_SE_INSTANCE_FULL,
   FST_ERR_SE_INVALID_SEID,
   FST_ERR_SE_REPLY_SENT,
   FST_ERR_SE_STREAM_ENDED,
+  FST_ERR_SE_TOO_MANY_CONNECTIONS,
 } from "./errors.js";
 export type {
   AnyEvents,

@@ -1,10 +1,19 @@
-import { type Connection, formatEvent, type PipeOptions, readLastEventId, SeError } from "@se/core";
+import {
+  type Connection,
+  ConnectionLimitError,
+  formatEvent,
+  type PipeOptions,
+  readLastEventId,
+  SeError,
+} from "@se/core";
 import { openEventStream } from "@se/core/node";
 import type { FastifyReply } from "fastify";
 import {
   FST_ERR_SE_BAD_REQUEST,
+  FST_ERR_SE_INSTANCE_FULL,
   FST_ERR_SE_REPLY_SENT,
   FST_ERR_SE_STREAM_ENDED,
+  FST_ERR_SE_TOO_MANY_CONNECTIONS,
 } from "./errors.js";
 import type { AnyEvents, EventMap, TypedMessage } from "./event-map.js";
 import type { SE } from "./se.js";
@@ -86,7 +95,7 @@ export class ReplySse<E extends EventMap = AnyEvents> {
     const hub = this.#se.hub;
     const seid = reply.request.seid ?? undefined;
     const lastEventId = readLastEventId(reply.request.headers["last-event-id"], reply.request.url);
-    badRequest(() => hub.checkConnect({ seid, topics, lastEventId }));
+    refuse(reply, () => hub.checkConnect({ seid, topics, lastEventId }));
     const headers = reply.getHeaders() as Record<string, string | number | string[]>;
     delete headers["content-length"];
     reply.hijack();
@@ -153,8 +162,9 @@ export class ReplySse<E extends EventMap = AnyEvents> {
    * subscribed before the handler returns, the topic's events the client missed.
    */
   subscribe(topic: string): void {
-    if (this.#connection === undefined)
-      badRequest(() => this.#se.hub.checkConnect({ topics: [topic] }));
+    if (this.#connection === undefined) {
+      refuse(this.#reply, () => this.#se.hub.checkConnect({ topics: [topic] }));
+    }
     const connection = this.open();
     if (connection.closed) throw new FST_ERR_SE_STREAM_ENDED();
     connection.subscribe(topic);
@@ -195,11 +205,20 @@ const CLIENT_ERRORS: ReadonlySet<string> = new Set([
   "SE_ERR_INVALID_LAST_EVENT_ID",
 ]);
 
-/** Runs a check of the client's input; a broken limit becomes a 400. */
-function badRequest(check: () => void): void {
+/**
+ * Runs the hub's checks before the stream opens: a broken limit of the client's input becomes a
+ * 400; a cap a 429 (per seid) or 503 (instance) with `Retry-After`.
+ */
+function refuse(reply: FastifyReply, check: () => void): void {
   try {
     check();
   } catch (error) {
+    if (ConnectionLimitError.isInstance(error)) {
+      reply.header("retry-after", String(error.retryAfterSeconds));
+      const Refusal =
+        error.limit === "seid" ? FST_ERR_SE_TOO_MANY_CONNECTIONS : FST_ERR_SE_INSTANCE_FULL;
+      throw new Refusal(error.message, { cause: error });
+    }
     if (SeError.isInstance(error) && CLIENT_ERRORS.has(error.code)) {
       throw new FST_ERR_SE_BAD_REQUEST(error.message, { cause: error });
     }

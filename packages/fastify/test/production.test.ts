@@ -115,3 +115,59 @@ describe("running in production (issue 13, first part)", () => {
     expect(String(logged[0]?.[1])).toContain("redis down");
   });
 });
+
+describe("connection caps", () => {
+  let app: FastifyInstance;
+  afterEach(async () => {
+    await app.close();
+  });
+
+  it("past maxConnectionsPerSeid: 429 with Retry-After, nothing opens; past maxConnections: 503", async () => {
+    app = testApp();
+    const se = new SE({
+      maxConnectionsPerSeid: 2,
+      maxConnections: 3,
+      seidGenerator: (request) => String(request.headers["x-user"]),
+    });
+    await app.register(se.plugin);
+    app.get("/events", (_request, reply) => {
+      reply.sse.open();
+    });
+    const base = await listen(app);
+    const alice = [
+      await openStream(`${base}/events`, { "x-user": "alice" }),
+      await openStream(`${base}/events`, { "x-user": "alice" }),
+    ];
+    for (const stream of alice) expect(stream.response.status).toBe(200);
+    const third = await fetch(`${base}/events`, { headers: { "x-user": "alice" } });
+    expect(third.status).toBe(429);
+    expect(Number(third.headers.get("retry-after"))).toBeGreaterThanOrEqual(3);
+    expect(third.headers.get("content-type")).not.toContain("text/event-stream");
+    expect(((await third.json()) as { code: string }).code).toBe("FST_ERR_SE_TOO_MANY_CONNECTIONS");
+    expect(se.clients.get("alice")?.size).toBe(2);
+
+    const bob = await openStream(`${base}/events`, { "x-user": "bob" });
+    expect(bob.response.status).toBe(200);
+    const carol = await fetch(`${base}/events`, { headers: { "x-user": "carol" } });
+    expect(carol.status).toBe(503);
+    expect(Number(carol.headers.get("retry-after"))).toBeGreaterThanOrEqual(3);
+    expect(((await carol.json()) as { code: string }).code).toBe("FST_ERR_SE_INSTANCE_FULL");
+    expect(se.hub.size).toBe(3);
+    expect(se.stats().refused).toBe(2);
+
+    await alice[0]?.close();
+    await until(() => se.hub.size === 2, "a slot freed");
+    const again = await openStream(`${base}/events`, { "x-user": "carol" });
+    expect(again.response.status).toBe(200);
+    await Promise.all([alice[1]?.close(), bob.close(), again.close()]);
+  });
+
+  it("rejects invalid caps by name", () => {
+    expect(() => new SE({ maxConnections: 0 })).toThrowError(
+      expect.objectContaining({ option: "maxConnections" }),
+    );
+    expect(() => new SE({ maxConnectionsPerSeid: 1.5 })).toThrowError(
+      expect.objectContaining({ option: "maxConnectionsPerSeid" }),
+    );
+  });
+});
