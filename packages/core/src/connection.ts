@@ -13,7 +13,8 @@ export type SlowClientPolicy = "disconnect" | "drop-oldest";
 /**
  * Why a connection ended: `close()` was called; the client went away; `slowClientPolicy:
  * "disconnect"` cut it; `hub.close()`; `resync`: the hub ended the stream for its client to
- * reconnect and replay; `error`: its sink threw (the error went to the hub's `error` event).
+ * reconnect and replay; `error`: its sink threw (the error went to the hub's `error` event);
+ * `expired`: its lifetime (`maxStreamMs`, `expiresAt`) was reached.
  */
 export type CloseReason =
   | "ended"
@@ -21,7 +22,8 @@ export type CloseReason =
   | "slow-client"
   | "hub-closed"
   | "resync"
-  | "error";
+  | "error"
+  | "expired";
 
 /** The hub's side of a connection: how it sends, counts and forgets it. @internal */
 export interface ConnectionOwner {
@@ -98,6 +100,7 @@ export class Connection {
   /** Set while a replay is due or running. @internal */
   held: HeldEvents | undefined;
   #replayPending = false;
+  #expiry: ReturnType<typeof setTimeout> | undefined;
   /** The cursor may be ahead of what the hub delivers (set by a replay): compare before writing. */
   #ahead = false;
   #closed = false;
@@ -357,6 +360,18 @@ export class Connection {
     this.#destroy();
   }
 
+  /**
+   * Ends the stream (gracefully, reason `"expired"`) after `ms`: its client reconnects after the
+   * advertised `retry` and replays. @internal
+   */
+  expireIn(ms: number): void {
+    if (this.#closed) return;
+    if (this.#expiry !== undefined) clearTimeout(this.#expiry);
+    const timer = setTimeout(() => this.closeForHub(undefined, "expired"), Math.max(0, ms));
+    (timer as { unref?: () => void }).unref?.();
+    this.#expiry = timer;
+  }
+
   /** Resolves once the sink takes bytes again (or the connection closed). @internal */
   drained(): Promise<void> {
     return new Promise((resolve) => {
@@ -540,6 +555,7 @@ export class Connection {
     this.held = undefined;
     if (this.#slowTimer !== undefined) clearTimeout(this.#slowTimer);
     this.#slowTimer = undefined;
+    if (this.#expiry !== undefined) clearTimeout(this.#expiry);
     this.#clearQueue();
     this.#clearSinkHeld();
     this.#wakeDrainWaiters();

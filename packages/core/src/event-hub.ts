@@ -69,6 +69,13 @@ export interface EventHubOptions {
   backplane?: Backplane;
   /** Makes seids for connections opened without one. @default crypto.randomUUID */
   seidGenerator?: () => string;
+  /**
+   * Longest life of a stream, in ms, or `false`: it then ends (reason `"expired"`) and its client
+   * reconnects after `retry` and replays, before a platform's limit (serverless, load balancer)
+   * cuts it. Each stream ends up to 10 % earlier, at random, so they do not all reconnect at
+   * once. Per connection: `ConnectOptions.maxStreamMs`. @default false
+   */
+  maxStreamMs?: number | false;
   /** Open connections this instance accepts; past it a connect throws `ConnectionLimitError` (503). @default no cap */
   maxConnections?: number;
   /** Open connections one seid may hold on this instance; past it a connect throws `ConnectionLimitError` (429). @default no cap */
@@ -89,6 +96,10 @@ export interface ConnectOptions {
    * handler returns. @default false
    */
   deferReplay?: boolean;
+  /** This stream's longest life in ms (overrides the hub's `maxStreamMs`), or `false` for none. */
+  maxStreamMs?: number | false;
+  /** When the stream must end (e.g. the token's `exp`), as ms since the epoch or a `Date`. */
+  expiresAt?: number | Date;
 }
 
 /** Options for {@link EventHub.close}. */
@@ -157,6 +168,7 @@ export class EventHub {
   readonly #ordered: boolean;
   readonly #nextPosition: () => string;
   readonly #seidGenerator: () => string;
+  readonly #maxStreamMs: number | false;
   readonly #maxConnections: number;
   readonly #maxConnectionsPerSeid: number;
   readonly #retryMs: number;
@@ -217,6 +229,7 @@ export class EventHub {
     }
     this.#nextPosition = backplane?.nextId?.bind(backplane) ?? createIdGenerator();
     this.#seidGenerator = options.seidGenerator ?? (() => globalThis.crypto.randomUUID());
+    this.#maxStreamMs = lifetimeOption("maxStreamMs", options.maxStreamMs);
     this.#maxConnections = capOption("maxConnections", options.maxConnections);
     this.#maxConnectionsPerSeid = capOption("maxConnectionsPerSeid", options.maxConnectionsPerSeid);
     this.#retryMs = retry === false ? 3000 : retry;
@@ -291,6 +304,7 @@ export class EventHub {
     if (options.seid !== undefined) checkName("seid", options.seid);
     if (options.topics !== undefined) for (const topic of options.topics) checkName("topic", topic);
     checkLastEventId(options.lastEventId ?? undefined);
+    lifetime(options, this.#maxStreamMs);
     this.#admit(options.seid);
   }
 
@@ -308,6 +322,7 @@ export class EventHub {
     const topics = options.topics === undefined ? undefined : [...options.topics];
     if (topics) for (const topic of topics) checkName("topic", topic);
     const lastEventId = checkLastEventId(options.lastEventId ?? undefined);
+    const endsIn = lifetime(options, this.#maxStreamMs);
     this.#admit(seid);
     const connection = new Connection(this.#owner, sink, ++this.#serial, seid, lastEventId);
     if (connection.closed) return connection;
@@ -316,6 +331,7 @@ export class EventHub {
     addTo(this.#bySeid, seid, connection);
     if (topics) for (const topic of topics) connection.subscribe(topic);
     if (this.#retryFrame !== undefined) connection.write(this.#retryFrame);
+    if (endsIn !== undefined) connection.expireIn(endsIn);
     if (lastEventId !== undefined && lastEventId !== "" && this.#replay) {
       connection.holdForReplay(options.deferReplay === true);
       if (options.deferReplay !== true) replay(connection, this.#replay);
@@ -638,6 +654,37 @@ function asOption<T>(name: string, check: () => T): T {
     if (!SseFormatError.isInstance(error)) throw error;
     throw new SeOptionError(name, error.rule, { cause: error });
   }
+}
+
+function lifetimeOption(name: string, value: number | false | undefined): number | false {
+  if (value === undefined || value === false) return false;
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new SeOptionError(name, `must be a positive number of ms or false, got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * In how many ms a new stream must end: the earlier of its `expiresAt` and its `maxStreamMs`
+ * (less up to 10 %, at random, so streams opened together do not end together), if any.
+ */
+function lifetime(options: ConnectOptions, hubMax: number | false): number | undefined {
+  const max =
+    options.maxStreamMs === undefined ? hubMax : lifetimeOption("maxStreamMs", options.maxStreamMs);
+  let endsIn = max === false ? undefined : max * (1 - Math.random() * 0.1);
+  const expiresAt = options.expiresAt;
+  if (expiresAt !== undefined) {
+    const at = expiresAt instanceof Date ? expiresAt.getTime() : expiresAt;
+    if (typeof at !== "number" || !Number.isFinite(at)) {
+      throw new SeOptionError(
+        "expiresAt",
+        `must be a Date or ms since the epoch, got ${String(at)}`,
+      );
+    }
+    const left = at - Date.now();
+    if (endsIn === undefined || left < endsIn) endsIn = left;
+  }
+  return endsIn;
 }
 
 function capOption(name: string, value: number | undefined): number {

@@ -23,7 +23,7 @@ export type {
   TypedMessage,
   UnnamedData,
 } from "./event-map.js";
-export { ReplySse } from "./reply-sse.js";
+export { ReplySse, type ReplySseOpenOptions } from "./reply-sse.js";
 export { SE, type SEOptions } from "./se.js";
 export type { SeidCallback, SeidGenerator } from "./seid-generator.js";
 export { sePlugin };

@@ -18,6 +18,16 @@ import {
 import type { AnyEvents, EventMap, TypedMessage } from "./event-map.js";
 import type { SE } from "./se.js";
 
+/** Options of {@link ReplySse.open}. */
+export interface ReplySseOpenOptions {
+  /** Topics to join from the start. */
+  topics?: Iterable<string>;
+  /** When the stream must end, e.g. the token's `exp` (ms since the epoch or a `Date`). */
+  expiresAt?: number | Date;
+  /** This stream's longest life in ms (overrides the `maxStreamMs` option), or `false`. */
+  maxStreamMs?: number | false;
+}
+
 /**
  * The modern API of one reply's event stream (`reply.sse`). The stream opens on the
  * first send (or `open()`); headers go out at once so the client's `onopen` fires.
@@ -82,7 +92,7 @@ export class ReplySse<E extends EventMap = AnyEvents> {
    * Idempotent until the stream ends.
    * @throws FST_ERR_SE_STREAM_ENDED after the stream ended; FST_ERR_SE_REPLY_SENT when the reply was sent otherwise.
    */
-  open(options: { topics?: Iterable<string> } = {}): Connection {
+  open(options: ReplySseOpenOptions = {}): Connection {
     if (this.#ended) throw new FST_ERR_SE_STREAM_ENDED();
     const open = this.#connection;
     if (open !== undefined) {
@@ -95,7 +105,12 @@ export class ReplySse<E extends EventMap = AnyEvents> {
     const hub = this.#se.hub;
     const seid = reply.request.seid ?? undefined;
     const lastEventId = readLastEventId(reply.request.headers["last-event-id"], reply.request.url);
-    refuse(reply, () => hub.checkConnect({ seid, topics, lastEventId }));
+    const { expiresAt, maxStreamMs } = options;
+    const lifetime = {
+      ...(expiresAt === undefined ? {} : { expiresAt }),
+      ...(maxStreamMs === undefined ? {} : { maxStreamMs }),
+    };
+    refuse(reply, () => hub.checkConnect({ seid, topics, lastEventId, ...lifetime }));
     const headers = reply.getHeaders() as Record<string, string | number | string[]>;
     delete headers["content-length"];
     reply.hijack();
@@ -106,6 +121,7 @@ export class ReplySse<E extends EventMap = AnyEvents> {
       seid,
       headers,
       deferReplay,
+      ...lifetime,
       ...(topics ? { topics } : {}),
       ...(body ? { body } : {}),
     });

@@ -2,7 +2,7 @@ import net from "node:net";
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { SE } from "../src/index.js";
-import { listen, openStream, testApp, until } from "./helpers.js";
+import { listen, openStream, record, testApp, until } from "./helpers.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -168,6 +168,66 @@ describe("connection caps", () => {
     );
     expect(() => new SE({ maxConnectionsPerSeid: 1.5 })).toThrowError(
       expect.objectContaining({ option: "maxConnectionsPerSeid" }),
+    );
+  });
+});
+
+describe("stream lifetimes", () => {
+  let app: FastifyInstance;
+  afterEach(async () => {
+    await app.close();
+  });
+
+  it("expiresAt ends the stream (reason expired); the client reconnects and replays what it missed", async () => {
+    app = testApp();
+    const se = new SE();
+    await app.register(se.plugin);
+    const reasons: string[] = [];
+    se.hub.on("disconnect", (_connection, reason) => reasons.push(reason));
+    app.get("/events", (request, reply) => {
+      const ttl = Number((request.query as { ttl?: string }).ttl ?? 0);
+      reply.sse.open(ttl > 0 ? { expiresAt: Date.now() + ttl } : {});
+    });
+    const base = await listen(app);
+    const first = await openStream(`${base}/events?ttl=200`);
+    app.se.broadcast({ data: "before" });
+    await until(() => first.data.length === 1, "before");
+    await first.ended; // the server ended it on time
+    expect(reasons).toEqual(["expired"]);
+    app.se.broadcast({ data: "while away" });
+    const again = await openStream(`${base}/events`, { "last-event-id": first.lastId as string });
+    await until(() => again.data.length === 1, "the missed event");
+    expect(again.data).toEqual(["while away"]);
+    await again.close();
+  });
+
+  it("maxStreamMs: streams end and an EventSource reconnects on its own, getting every event once, in order", async () => {
+    app = testApp();
+    const se = new SE({ maxStreamMs: 150, retry: 20 });
+    await app.register(se.plugin);
+    let connects = 0;
+    se.hub.on("connect", () => connects++);
+    app.get("/events", (_request, reply) => {
+      reply.sse.open();
+    });
+    const base = await listen(app);
+    const client = record(`${base}/events`);
+    await client.opened;
+    for (let i = 0; i < 30; i++) {
+      app.se.broadcast({ data: String(i) });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await until(() => client.events.length >= 30, "all 30 events", 10_000);
+    expect(client.events.map((e) => e.data)).toEqual(
+      Array.from({ length: 30 }, (_, i) => String(i)),
+    );
+    expect(connects).toBeGreaterThan(1);
+    client.source.close();
+  });
+
+  it("rejects an invalid lifetime by name", () => {
+    expect(() => new SE({ maxStreamMs: -1 })).toThrowError(
+      expect.objectContaining({ option: "maxStreamMs" }),
     );
   });
 });
