@@ -37,6 +37,7 @@ export interface ConnectionOwner {
   unsubscribe(connection: Connection, topic: string): void;
   startReplay(connection: Connection): void;
   reportError(error: unknown): void;
+  reportSlow(connection: Connection): void;
   detach(connection: Connection, reason: CloseReason): void;
 }
 
@@ -62,6 +63,8 @@ interface HeldEvents {
   overflowed: boolean;
   /** The hub's head when the connection opened: held events all come after it. */
   readonly head: string | undefined;
+  /** Events the replay wrote so far. */
+  replayed: number;
 }
 
 /**
@@ -290,7 +293,14 @@ export class Connection {
    * then repeat the client's `Last-Event-ID`). @internal
    */
   holdForReplay(deferred: boolean): void {
-    this.held ??= { frames: [], positions: [], bytes: 0, overflowed: false, head: this.cursor };
+    this.held ??= {
+      frames: [],
+      positions: [],
+      bytes: 0,
+      overflowed: false,
+      head: this.cursor,
+      replayed: 0,
+    };
     this.cursor = undefined;
     this.#replayPending = deferred;
   }
@@ -482,6 +492,7 @@ export class Connection {
     if (this.#slowTimer !== undefined) clearTimeout(this.#slowTimer);
     this.#slowTimer = undefined;
     const counters = this.#owner.counters;
+    this.#owner.reportSlow(this);
     if (this.#owner.slowClientPolicy === "disconnect") {
       counters.slowClientsDisconnected++;
       counters.eventsDropped += this.#queue?.length ?? 0;

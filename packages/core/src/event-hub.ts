@@ -6,6 +6,7 @@ import {
   type ConnectionOwner,
   type SlowClientPolicy,
 } from "./connection.js";
+import { publish } from "./diagnostics.js";
 import { ConnectionLimitError, SeError, SeOptionError, SseFormatError } from "./errors.js";
 import { createIdGenerator } from "./event-ids.js";
 import type { EventSink } from "./event-sink.js";
@@ -242,6 +243,8 @@ export class EventHub {
         counters: this.counters,
         reportError: (error) => this.reportError(error),
         reset: (connection, reason) => this.#reset(connection, reason),
+        replayed: (connection, events) =>
+          publish("se:replay", () => ({ hub: this, connection, events })),
       };
       if (!this.history.shared) this.#appendOrigin(this.history);
     }
@@ -262,6 +265,12 @@ export class EventHub {
         else connection.releaseHeld();
       },
       reportError: (error) => this.reportError(error),
+      reportSlow: (connection) =>
+        publish("se:slow-client", () => ({
+          hub: this,
+          connection,
+          policy: this.slowClientPolicy,
+        })),
       detach: (connection, reason) => this.#detach(connection, reason),
     };
     if (backplane) {
@@ -338,6 +347,7 @@ export class EventHub {
     }
     if (this.#heartbeatMs !== false && this.#heartbeat === undefined) this.#startHeartbeat();
     this.#emit("connect", connection);
+    publish("se:connect", () => ({ hub: this, connection }));
     return connection;
   }
 
@@ -348,6 +358,7 @@ export class EventHub {
       seid !== undefined && (this.#bySeid.get(seid)?.size ?? 0) >= this.#maxConnectionsPerSeid;
     if (!instanceFull && !seidFull) return;
     this.counters.refused++;
+    publish("se:refused", () => ({ hub: this, limit: seidFull ? "seid" : "instance" }));
     // Jittered, so refused clients do not all come back in the same second.
     const retryAfter = Math.ceil((this.#retryMs / 1000) * (1 + Math.random()));
     if (seidFull) {
@@ -402,6 +413,7 @@ export class EventHub {
 
   /** Reports an error to `error` listeners (or the console when there are none). @internal */
   reportError(error: unknown): void {
+    publish("se:error", () => ({ hub: this, error }));
     if (this.#listeners.error.size === 0) {
       console.error("[se]", error);
       return;
@@ -567,7 +579,9 @@ export class EventHub {
 
   #reset(connection: Connection, reason: ResetReason): void {
     const policy = this.#staleReplay;
-    if (policy === "ignore" || connection.closed) return;
+    if (connection.closed) return;
+    publish("se:reset", () => ({ hub: this, connection, reason }));
+    if (policy === "ignore") return;
     if (typeof policy === "function") {
       try {
         policy(connection);
@@ -595,6 +609,7 @@ export class EventHub {
     removeFrom(this.#bySeid, connection.seid, connection);
     if (this.#connections.size === 0) this.#stopHeartbeat();
     this.#emit("disconnect", connection, reason);
+    publish("se:disconnect", () => ({ hub: this, connection, reason }));
   }
 
   #startHeartbeat(): void {

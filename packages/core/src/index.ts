@@ -6,6 +6,7 @@ export {
   type PipeOptions,
   type SlowClientPolicy,
 } from "./connection.js";
+export { DIAGNOSTICS_CHANNELS, type DiagnosticsChannelName } from "./diagnostics.js";
 export {
   ConnectionClosedError,
   ConnectionLimitError,

@@ -16,6 +16,8 @@ export interface ReplayContext {
   reportError(error: unknown): void;
   /** Applies the stale policy (by default: sends the reset event). */
   reset(connection: Connection, reason: ResetReason): void;
+  /** A replay finished after writing `events`. */
+  replayed(connection: Connection, events: number): void;
 }
 
 /** Refetches after the held live events overflowed, at most this many times in a row. */
@@ -71,7 +73,8 @@ function writeSlice(
   from: number,
   round: number,
 ): void {
-  if (connection.closed || connection.held === undefined) return;
+  const held = connection.held;
+  if (connection.closed || held === undefined) return;
   if (slice === undefined) {
     stale(connection, ctx, "history-gap");
     return;
@@ -90,11 +93,12 @@ function writeSlice(
       else {
         connection.write(entry.frame);
         ctx.counters.replayedEvents++;
+        held.replayed++;
       }
     }
     connection.cursor = entry.position;
   }
-  const held = connection.held;
+  if (connection.closed) return;
   if (held.overflowed) {
     held.overflowed = false;
     if (round >= MAX_ROUNDS) stale(connection, ctx, "history-gap");
@@ -102,6 +106,7 @@ function writeSlice(
   } else if (slice.more === true) {
     fetchSlice(connection, ctx, connection.cursor as string, round);
   } else {
+    ctx.replayed(connection, held.replayed);
     connection.releaseHeld();
   }
 }

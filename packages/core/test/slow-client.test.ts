@@ -1,3 +1,4 @@
+import diagnosticsChannel from "node:diagnostics_channel";
 import { once } from "node:events";
 import net from "node:net";
 import { setFlagsFromString } from "node:v8";
@@ -164,6 +165,12 @@ describe("the slow-client bound judges readers, not bursts", () => {
       sockets.push(socket);
     }
     await until(() => hub.size === 5, "five connected");
+    const slow: unknown[] = [];
+    const onSlow = (message: unknown) => {
+      if ((message as { hub: unknown }).hub === hub) slow.push(message);
+    };
+    diagnosticsChannel.subscribe("se:slow-client", onSlow);
+    cleanups.push(() => diagnosticsChannel.unsubscribe("se:slow-client", onSlow));
     hub.broadcast({ data: "y".repeat(20 * 1024 * 1024) });
     await tick();
     // Every byte held for them counts, though no queue was needed (the sink took it all).
@@ -171,6 +178,7 @@ describe("the slow-client bound judges readers, not bursts", () => {
     await until(() => connections.every((c) => c.closed), "all five cut", 10_000);
     for (const connection of connections) expect(connection.closeReason).toBe("slow-client");
     expect(hub.stats().slowClientsDisconnected).toBe(5);
+    expect(slow).toHaveLength(5); // published on node:diagnostics_channel too
     expect(hub.stats().bytesQueued).toBe(0);
   });
 
