@@ -358,7 +358,9 @@ export class Connection {
    */
   closeForHub(finalFrame: string | undefined, reason: CloseReason = "hub-closed"): void {
     if (this.#closed) return;
-    this.releaseHeld();
+    // Mid-replay: drop the held live events, so the client's Last-Event-ID stays before the
+    // range it has not got yet and its reconnect replays all of it.
+    this.held = undefined;
     if (finalFrame !== undefined) this.write(finalFrame);
     this.#flushAll();
     this.#end();
