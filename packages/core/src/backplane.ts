@@ -28,6 +28,18 @@ export interface Envelope {
    * this point (an outage). Matching clients get the hub's reset event; `frame` is empty.
    */
   readonly gap?: boolean;
+  /**
+   * A request to end streams, not an event (`hub.disconnect`): every instance ends its
+   * connections matching `target`, after `frame` (a last event without id) when it is not
+   * empty. Carried in order with the events, never stored for replay.
+   */
+  readonly disconnect?: DisconnectRequest;
+}
+
+/** What `hub.disconnect` asks every instance to do. */
+export interface DisconnectRequest {
+  /** For how long (ms) each instance refuses connects of the seids it ended (0: none). */
+  readonly refuseReconnectMs: number;
 }
 
 /** What a backplane calls back into: the local hub. */
@@ -50,6 +62,11 @@ export interface BackplaneReceiver {
    * shared history (or is told to reset). The hub stays open and accepts new connections.
    */
   resync?(): void;
+  /**
+   * The backplane connected (`"up"`) or lost its connection (`"down"`, with the error): published
+   * on the `se:backplane` diagnostics channel. Call it on changes only.
+   */
+  state?(state: "up" | "down", error?: unknown): void;
 }
 
 /**

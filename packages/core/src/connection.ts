@@ -23,7 +23,8 @@ export type CloseReason =
   | "hub-closed"
   | "resync"
   | "error"
-  | "expired";
+  | "expired"
+  | "disconnected";
 
 /** The hub's side of a connection: how it sends, counts and forgets it. @internal */
 export interface ConnectionOwner {
@@ -32,6 +33,8 @@ export interface ConnectionOwner {
   readonly maxQueueBytes: number;
   readonly slowClientPolicy: SlowClientPolicy;
   readonly slowClientTimeoutMs: number;
+  /** How long a client that does not read keeps a stream the server ended gracefully. */
+  readonly graceMs: number;
   sendToConnection(connection: Connection, message: EventMessage): string | undefined;
   subscribe(connection: Connection, topic: string): void;
   unsubscribe(connection: Connection, topic: string): void;
@@ -243,11 +246,14 @@ export class Connection {
     }
   }
 
-  /** Ends the stream gracefully (after what is queued) and removes it from the hub. */
+  /**
+   * Ends the stream gracefully (after what is queued) and removes it from the hub. A client
+   * that does not take the end within the hub's `graceMs` is torn down.
+   */
   close(): void {
     if (this.#closed) return;
     this.#flushAll();
-    this.#end();
+    this.#end(this.#owner.graceMs);
     this.#terminate("ended");
   }
 
@@ -356,20 +362,19 @@ export class Connection {
    * Ends the stream for the hub (`"hub-closed"` or `"resync"`), after what is queued and an
    * optional last frame. @internal
    */
-  closeForHub(finalFrame: string | undefined, reason: CloseReason = "hub-closed"): void {
+  closeForHub(
+    finalFrame: string | undefined,
+    reason: CloseReason = "hub-closed",
+    graceMs = this.#owner.graceMs,
+  ): void {
     if (this.#closed) return;
     // Mid-replay: drop the held live events, so the client's Last-Event-ID stays before the
     // range it has not got yet and its reconnect replays all of it.
     this.held = undefined;
     if (finalFrame !== undefined) this.write(finalFrame);
     this.#flushAll();
-    this.#end();
+    this.#end(graceMs);
     this.#terminate(reason);
-  }
-
-  /** Tears the sink down (a client that never took the end of its stream). @internal */
-  destroySink(): void {
-    this.#destroy();
   }
 
   /**
@@ -407,12 +412,23 @@ export class Connection {
     }
   }
 
-  #end(): void {
+  /**
+   * Ends the sink; with `graceMs`, a client still holding unread bytes then is torn down after
+   * that long (one that reads takes the end at once and needs no timer).
+   */
+  #end(graceMs?: number): void {
+    const sink = this.#sink;
     try {
-      this.#sink.end();
+      sink.end();
     } catch (error) {
       this.#fail(error);
+      return;
     }
+    if (graceMs === undefined || (sink.bufferedBytes !== undefined && sink.bufferedBytes() === 0)) {
+      return;
+    }
+    const timer = setTimeout(() => this.#destroy(), graceMs);
+    (timer as { unref?: () => void }).unref?.();
   }
 
   #destroy(): void {

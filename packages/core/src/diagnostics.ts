@@ -13,6 +13,7 @@
  * | `se:reset` | `{ hub, connection, reason }` |
  * | `se:slow-client` | `{ hub, connection, policy }` |
  * | `se:error` | `{ hub, error }`: what the hub reports (a backplane outage, a sink that threw) |
+ * | `se:backplane` | `{ hub, state: "up" \| "down", error? }`: the backplane connected, or lost its connection |
  */
 export const DIAGNOSTICS_CHANNELS = [
   "se:connect",
@@ -22,6 +23,7 @@ export const DIAGNOSTICS_CHANNELS = [
   "se:reset",
   "se:slow-client",
   "se:error",
+  "se:backplane",
 ] as const;
 
 /** A channel name of {@link DIAGNOSTICS_CHANNELS}. */

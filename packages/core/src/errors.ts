@@ -13,6 +13,9 @@ const SE_ERROR_MARKER = Symbol.for("se.error");
  *   reused after it was closed.
  * - `SE_ERR_CONNECTION_LIMIT`: a connect past `maxConnections` or `maxConnectionsPerSeid`
  *   ({@link ConnectionLimitError}); nothing was opened.
+ * - `SE_ERR_RECONNECT_REFUSED`: a connect of a seid that `hub.disconnect(…, { refuseReconnectMs })`
+ *   ended a moment ago ({@link ReconnectRefusedError}); answer `204` so the browser stops
+ *   reconnecting; nothing was opened.
  * - `SE_ERR_HISTORY_UNAVAILABLE`: the replay history did not answer within `historyTimeoutMs`;
  *   the client was told to reset (reported through the hub's `error` event).
  * - `SE_ERR_INVALID_LAST_EVENT_ID`: a client's `Last-Event-ID` (header or query) is too long or
@@ -28,7 +31,8 @@ export type SeErrorCode =
   | "SE_ERR_BACKPLANE_IN_USE"
   | "SE_ERR_INVALID_LAST_EVENT_ID"
   | "SE_ERR_HISTORY_UNAVAILABLE"
-  | "SE_ERR_CONNECTION_LIMIT";
+  | "SE_ERR_CONNECTION_LIMIT"
+  | "SE_ERR_RECONNECT_REFUSED";
 
 /**
  * Base class of every error thrown by se. `code` is stable across versions;
@@ -153,5 +157,28 @@ export class ConnectionLimitError extends SeError {
   /** True for this error, even one created by another copy of this package. */
   static override isInstance(error: unknown): error is ConnectionLimitError {
     return SeError.isInstance(error) && error.name === "ConnectionLimitError";
+  }
+}
+
+/**
+ * A connect of a seid whose streams `hub.disconnect(seid, { refuseReconnectMs })` ended less
+ * than `refuseReconnectMs` ago. Nothing was opened. Answer `204 No Content`: an `EventSource`
+ * that gets a 204 stops reconnecting (any non-200 answer does; 204 says it is on purpose).
+ */
+export class ReconnectRefusedError extends SeError {
+  /** The HTTP status that fits. */
+  readonly status = 204;
+
+  constructor() {
+    super(
+      "SE_ERR_RECONNECT_REFUSED",
+      "Connection refused: this seid was disconnected on purpose (hub.disconnect with refuseReconnectMs).",
+    );
+    this.name = "ReconnectRefusedError";
+  }
+
+  /** True for this error, even one created by another copy of this package. */
+  static override isInstance(error: unknown): error is ReconnectRefusedError {
+    return SeError.isInstance(error) && error.name === "ReconnectRefusedError";
   }
 }

@@ -248,12 +248,41 @@ describe("EventHub registry", () => {
     expect(hub.stats().eventsSent).toBe(1);
   });
 
-  it("advertises retry to each client as it connects", async () => {
-    const hub = makeHub({ retry: 1234, autoGenerateId: false });
+  it("advertises retry to each client as it connects, exactly with retryJitter 0", async () => {
+    const hub = makeHub({ retry: 1234, retryJitter: 0, autoGenerateId: false });
     const reader = open(hub);
     hub.broadcast({ data: "x" });
     await until(() => reader.events.length === 1, "event");
     expect(reader.text).toBe("retry: 1234\n\ndata: x\n\n");
+  });
+
+  it("jitters retry per client by default: retry to 1.5 × retry, spread", async () => {
+    const hub = makeHub({ retry: 1000, autoGenerateId: false });
+    const readers = Array.from({ length: 200 }, () => open(hub));
+    hub.broadcast({ data: "x" });
+    await until(() => readers.every((reader) => reader.events.length === 1), "events");
+    const retries = readers.map((reader) => {
+      const match = /^retry: (\d+)\n\ndata: x\n\n$/.exec(reader.text);
+      expect(match, reader.text).not.toBeNull();
+      return Number(match?.[1]);
+    });
+    for (const retry of retries) {
+      expect(retry).toBeGreaterThanOrEqual(1000);
+      expect(retry).toBeLessThanOrEqual(1500);
+    }
+    // Spread over the range: each fifth of it gets some (chance of a miss: < 1e-18).
+    const fifths = new Set(retries.map((retry) => Math.min(4, Math.floor((retry - 1000) / 100))));
+    expect(fifths.size).toBe(5);
+  });
+
+  it("rejects an invalid retryJitter, drainMs or graceMs, naming it", () => {
+    for (const option of ["retryJitter", "drainMs", "graceMs"] as const) {
+      for (const value of [-1, Number.NaN, Number.POSITIVE_INFINITY, "1" as unknown as number]) {
+        expect(() => new EventHub({ [option]: value })).toThrow(
+          expect.objectContaining({ name: "SeOptionError", option }),
+        );
+      }
+    }
   });
 });
 
@@ -439,7 +468,9 @@ describe("EventHub resync", () => {
     hub.resync();
     await Promise.all([a.ended, b.ended]);
     for (const reader of [a, b]) {
-      expect(reader.retries).toEqual([50]);
+      expect(reader.retries).toHaveLength(1);
+      expect(reader.retries[0]).toBeGreaterThanOrEqual(50);
+      expect(reader.retries[0]).toBeLessThanOrEqual(75);
       expect(reader.events.map((event) => [event.data, event.id])).toEqual([["before", sent.id]]);
       expect(reader.connection.closed).toBe(true);
       expect(reader.connection.closeReason).toBe("resync");

@@ -1,4 +1,4 @@
-import type { Backplane, BackplaneReceiver, Envelope } from "./backplane.js";
+import type { Backplane, BackplaneReceiver, DisconnectRequest, Envelope } from "./backplane.js";
 import { ClientsView } from "./clients-view.js";
 import {
   type CloseReason,
@@ -7,7 +7,14 @@ import {
   type SlowClientPolicy,
 } from "./connection.js";
 import { publish } from "./diagnostics.js";
-import { ConnectionLimitError, SeError, SeOptionError, SseFormatError } from "./errors.js";
+import { endOverWindow } from "./drain-window.js";
+import {
+  ConnectionLimitError,
+  ReconnectRefusedError,
+  SeError,
+  SeOptionError,
+  SseFormatError,
+} from "./errors.js";
 import { createIdGenerator } from "./event-ids.js";
 import type { EventSink } from "./event-sink.js";
 import { flattenString } from "./flatten-string.js";
@@ -23,6 +30,7 @@ import {
 import { createCounters, type HubCounters, type HubStats } from "./hub-stats.js";
 import { checkLastEventId, checkName } from "./limits.js";
 import { connectionEventId } from "./position.js";
+import { ReconnectRefusals } from "./reconnect-refusals.js";
 import { type ReplayContext, type ResetReason, replay } from "./replay.js";
 import {
   MemoryReplayHistory,
@@ -50,6 +58,22 @@ export interface EventHubOptions {
   resetEvent?: string;
   /** `retry` (ms) advertised to each client as it connects, or `false`. @default 3000 */
   retry?: number | false;
+  /**
+   * Each client is advertised `retry` plus up to this share of it, at random (0.5: 3000–4500 ms),
+   * so clients cut together (a restart, `close()`, `resync()`) do not reconnect together. 0 for
+   * the exact `retry`. @default 0.5
+   */
+  retryJitter?: number;
+  /**
+   * `close()` and `resync()` end the streams spread at random over this many ms instead of all
+   * at once (per call: their `drainMs`). @default 0
+   */
+  drainMs?: number;
+  /**
+   * How long a client that does not read may keep a stream the server ended (`close()`,
+   * `resync()`, `disconnect()`, a lifetime) before its connection is torn down. @default 5000
+   */
+  graceMs?: number;
   /** Interval of comment heartbeats on idle streams, in ms, or `false`. One shared timer. @default 20000 */
   heartbeatMs?: number | false;
   /**
@@ -109,9 +133,45 @@ export interface HubCloseOptions {
   event?: EventMessage;
   /**
    * How long a client that does not read may hold its stream open after it was ended; then its
-   * connection is torn down, so a server's close does not wait on it. @default 5000
+   * connection is torn down, so a server's close does not wait on it. @default the hub's `graceMs` (5000)
    */
   graceMs?: number;
+  /** End the streams spread at random over this many ms. @default the hub's `drainMs` (0) */
+  drainMs?: number;
+}
+
+/** Options for {@link EventHub.resync}. */
+export interface HubResyncOptions {
+  /** End the streams spread at random over this many ms. @default the hub's `drainMs` (0) */
+  drainMs?: number;
+}
+
+/** Whose streams {@link EventHub.disconnect} ends. */
+export type DisconnectTarget =
+  | string
+  | { readonly seid: string }
+  | { readonly topic: string }
+  | ((connection: Connection) => boolean);
+
+/** Options for {@link EventHub.disconnect}. */
+export interface DisconnectOptions {
+  /** A last event each stream gets before it ends (written without a generated id). */
+  event?: EventMessage;
+  /**
+   * For this many ms, every instance refuses connects of the seids it ended
+   * (`ReconnectRefusedError`; adapters answer `204`, which stops `EventSource` from
+   * reconnecting). A seid target is refused on every instance, even one that held none of its
+   * streams. @default 0 (reconnects are accepted; refuse them in your auth instead)
+   */
+  refuseReconnectMs?: number;
+}
+
+/** What {@link EventHub.disconnect} did. */
+export interface DisconnectResult {
+  /** Streams on this instance ended now (0 with an ordered backplane: they end in order, shortly). */
+  readonly local: number;
+  /** Whether the request was handed to the backplane, for the other instances. */
+  readonly published: boolean;
 }
 
 /** What a send did. */
@@ -173,6 +233,9 @@ export class EventHub {
   readonly #maxConnections: number;
   readonly #maxConnectionsPerSeid: number;
   readonly #retryMs: number;
+  readonly #retryJitter: number;
+  readonly #drainMs: number;
+  readonly #refusals = new ReconnectRefusals();
   readonly #connections = new Set<Connection>();
   readonly #bySeid = new Map<string, Set<Connection>>();
   readonly #byTopic = new Map<string, Set<Connection>>();
@@ -210,6 +273,9 @@ export class EventHub {
     const retry = options.retry ?? 3000;
     this.#retryFrame =
       retry === false ? undefined : asOption("retry", () => formatEvent({ retry }));
+    this.#retryJitter = nonNegativeOption("retryJitter", options.retryJitter, 0.5);
+    this.#drainMs = nonNegativeOption("drainMs", options.drainMs, 0);
+    const graceMs = nonNegativeOption("graceMs", options.graceMs, 5000);
     const heartbeat = options.heartbeatMs ?? 20_000;
     this.#heartbeatMs = heartbeat === false ? false : positiveOption("heartbeatMs", heartbeat, 0);
     const stale = options.onStaleLastEventId ?? "reset";
@@ -254,6 +320,7 @@ export class EventHub {
       maxQueueBytes: this.maxQueueBytes,
       slowClientPolicy: this.slowClientPolicy,
       slowClientTimeoutMs: this.slowClientTimeoutMs,
+      graceMs,
       sendToConnection: (connection, message) => this.#sendToConnection(connection, message),
       subscribe: (connection, topic) => {
         checkName("topic", topic);
@@ -281,7 +348,13 @@ export class EventHub {
           this.#head = position;
         },
         reportError: (error) => this.reportError(error),
-        resync: () => this.resync(),
+        resync: () => {
+          this.resync();
+        },
+        state: (state, error) =>
+          publish("se:backplane", () =>
+            error === undefined ? { hub: this, state } : { hub: this, state, error },
+          ),
       };
       const started = backplane.start(receiver);
       if (started) this.#started = started.catch((error) => this.reportError(error));
@@ -339,7 +412,7 @@ export class EventHub {
     this.#connections.add(connection);
     addTo(this.#bySeid, seid, connection);
     if (topics) for (const topic of topics) connection.subscribe(topic);
-    if (this.#retryFrame !== undefined) connection.write(this.#retryFrame);
+    if (this.#retryFrame !== undefined) connection.write(this.#retryFor());
     if (endsIn !== undefined) connection.expireIn(endsIn);
     if (lastEventId !== undefined && lastEventId !== "" && this.#replay) {
       connection.holdForReplay(options.deferReplay === true);
@@ -351,8 +424,23 @@ export class EventHub {
     return connection;
   }
 
-  /** Refuses a connect past a cap, before anything is opened (counted in `stats().refused`). */
+  /** The `retry` frame of a new connection: the hub's `retry`, plus its jitter. */
+  #retryFor(): string {
+    if (this.#retryJitter === 0) return this.#retryFrame as string;
+    const ms = Math.round(this.#retryMs * (1 + Math.random() * this.#retryJitter));
+    return `retry: ${ms}\n\n`;
+  }
+
+  /**
+   * Refuses a connect past a cap, or of a seid disconnected with `refuseReconnectMs`, before
+   * anything is opened (counted in `stats().refused`).
+   */
   #admit(seid: string | undefined): void {
+    if (seid !== undefined && this.#refusals.refuses(seid)) {
+      this.counters.refused++;
+      publish("se:refused", () => ({ hub: this, limit: "disconnected" }));
+      throw new ReconnectRefusedError();
+    }
     const instanceFull = this.#connections.size >= this.#maxConnections;
     const seidFull =
       seid !== undefined && (this.#bySeid.get(seid)?.size ?? 0) >= this.#maxConnectionsPerSeid;
@@ -428,13 +516,64 @@ export class EventHub {
    * accepted at once. Each ended stream counts in `stats().resyncs` and emits `disconnect`
    * with reason `"resync"`. Does nothing once the hub is closed.
    */
-  resync(): void {
-    if (this.#closed) return;
-    for (const connection of [...this.#connections]) {
-      if (connection.closed) continue;
+  resync(options: HubResyncOptions = {}): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    const drainMs = nonNegativeOption("drainMs", options.drainMs, this.#drainMs);
+    return endOverWindow([...this.#connections], drainMs, (connection) => {
+      if (connection.closed) return;
       this.counters.resyncs++;
       connection.closeForHub(undefined, "resync");
+    });
+  }
+
+  /**
+   * Ends the streams of a seid (or of a topic's subscribers) on **every** instance, through the
+   * backplane, in order after the events sent before (logout, a revoked token); a predicate
+   * ends matching streams of this instance only (a function cannot travel). Each stream gets
+   * `options.event` first, then ends (reason `"disconnected"`); its client reconnects after
+   * `retry` unless refused (`refuseReconnectMs`) or rejected by your auth.
+   * @throws {SseFormatError} when `options.event` is invalid; {@link SeOptionError} for an invalid target or option.
+   */
+  disconnect(who: DisconnectTarget, options: DisconnectOptions = {}): DisconnectResult {
+    if (this.#closed) {
+      throw new SeError("SE_ERR_HUB_CLOSED", "Cannot disconnect: the hub is closed.");
     }
+    const frame = options.event === undefined ? "" : formatEvent(options.event, this.serializer);
+    const request: DisconnectRequest = {
+      refuseReconnectMs: nonNegativeOption("refuseReconnectMs", options.refuseReconnectMs, 0),
+    };
+    if (typeof who === "function") {
+      const matching = [...this.#connections].filter((connection) => who(connection));
+      return { local: this.#end(matching, frame, request), published: false };
+    }
+    const target = disconnectTarget(who);
+    const backplane = this.#backplane;
+    const envelope: Envelope = { origin: this.instanceId, target, frame, disconnect: request };
+    if (this.#ordered && backplane !== undefined) {
+      backplane.publish(envelope);
+      return { local: 0, published: true };
+    }
+    const local = this.#disconnect(target, frame, request);
+    backplane?.publish(envelope);
+    return { local, published: backplane !== undefined };
+  }
+
+  /** Ends the local streams `target` names, and refuses its seids as asked. */
+  #disconnect(target: Target, frame: string, request: DisconnectRequest): number {
+    if (target.kind === "seid") this.#refusals.add(target.seid, request.refuseReconnectMs);
+    const connections = this.#targets(target);
+    return connections ? this.#end([...connections], frame, request) : 0;
+  }
+
+  #end(connections: readonly Connection[], frame: string, request: DisconnectRequest): number {
+    let ended = 0;
+    for (const connection of connections) {
+      if (connection.closed) continue;
+      this.#refusals.add(connection.seid, request.refuseReconnectMs);
+      connection.closeForHub(frame === "" ? undefined : frame, "disconnected");
+      ended++;
+    }
+    return ended;
   }
 
   /**
@@ -446,18 +585,13 @@ export class EventHub {
     if (this.#closed) return;
     const finalFrame =
       options.event === undefined ? undefined : formatEvent(options.event, this.serializer);
-    const graceMs = options.graceMs ?? 5000;
-    if (typeof graceMs !== "number" || !Number.isFinite(graceMs) || graceMs < 0) {
-      throw new SeOptionError("graceMs", `must be a non-negative number, got ${String(graceMs)}`);
-    }
+    const graceMs = nonNegativeOption("graceMs", options.graceMs, this.#owner.graceMs);
+    const drainMs = nonNegativeOption("drainMs", options.drainMs, this.#drainMs);
     this.#closed = true;
     this.#stopHeartbeat();
-    const ending = [...this.#connections];
-    for (const connection of ending) connection.closeForHub(finalFrame);
-    const grace = setTimeout(() => {
-      for (const connection of ending) connection.destroySink();
-    }, graceMs);
-    (grace as { unref?: () => void }).unref?.();
+    await endOverWindow([...this.#connections], drainMs, (connection) =>
+      connection.closeForHub(finalFrame, "hub-closed", graceMs),
+    );
     await this.#backplane?.close();
     await this.history?.close?.();
   }
@@ -532,6 +666,13 @@ export class EventHub {
   #receive(envelope: Envelope): void {
     if (this.#closed) return;
     const { target, frame, id } = envelope;
+    if (envelope.disconnect !== undefined) {
+      // An unordered backplane: this instance ended its own streams when it published.
+      if (this.#ordered || envelope.origin !== this.instanceId) {
+        this.#disconnect(target, frame, envelope.disconnect);
+      }
+      return;
+    }
     let position = envelope.position;
     if (!this.#ordered) {
       if (envelope.origin === this.instanceId) return;
@@ -660,6 +801,25 @@ function positiveOption(name: string, value: number | undefined, fallback: numbe
     throw new SeOptionError(name, `must be a positive number, got ${String(value)}`);
   }
   return value;
+}
+
+function nonNegativeOption(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw new SeOptionError(name, `must be a non-negative number, got ${String(value)}`);
+  }
+  return value;
+}
+
+function disconnectTarget(who: string | { seid?: unknown; topic?: unknown }): Target {
+  if (typeof who === "string") return { kind: "seid", seid: checkName("seid", who) };
+  if (typeof who === "object" && who !== null) {
+    if (typeof who.seid === "string") return { kind: "seid", seid: checkName("seid", who.seid) };
+    if (typeof who.topic === "string") {
+      return { kind: "topic", topic: checkName("topic", who.topic) };
+    }
+  }
+  throw new SeOptionError("target", "must be a seid, { seid }, { topic } or a predicate function");
 }
 
 function asOption<T>(name: string, check: () => T): T {

@@ -1,4 +1,9 @@
-export type { Backplane, BackplaneReceiver, Envelope } from "./backplane.js";
+export type {
+  Backplane,
+  BackplaneReceiver,
+  DisconnectRequest,
+  Envelope,
+} from "./backplane.js";
 export { ClientsView } from "./clients-view.js";
 export {
   type CloseReason,
@@ -11,6 +16,7 @@ export {
   ConnectionClosedError,
   ConnectionLimitError,
   InvalidLastEventIdError,
+  ReconnectRefusedError,
   SeError,
   type SeErrorCode,
   SeOptionError,
@@ -19,10 +25,14 @@ export {
 export {
   type ConnectOptions,
   type Delivery,
+  type DisconnectOptions,
+  type DisconnectResult,
+  type DisconnectTarget,
   EventHub,
   type EventHubOptions,
   type HubCloseOptions,
   type HubEvents,
+  type HubResyncOptions,
   type StaleReplayPolicy,
 } from "./event-hub.js";
 export { createIdGenerator } from "./event-ids.js";

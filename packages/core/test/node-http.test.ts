@@ -67,7 +67,11 @@ describe("openEventStream over node:http, read by the eventsource client", () =>
     expect(response.headers.get("connection")).toBe("keep-alive");
     const body = readBody(response);
     await until(() => body.retries.length === 1, "retry frame");
-    expect(body.text).toBe("retry: 3000\n\n");
+    // The default retry (3000) with its default jitter (up to +50 %).
+    expect(body.text).toMatch(/^retry: (\d+)\n\n$/);
+    const retry = Number(/\d+/.exec(body.text)?.[0]);
+    expect(retry).toBeGreaterThanOrEqual(3000);
+    expect(retry).toBeLessThanOrEqual(4500);
   });
 
   it("works over node:http2 with no connection header and no warning", async () => {
@@ -99,7 +103,7 @@ describe("openEventStream over node:http, read by the eventsource client", () =>
     await until(() => hub.size === 1, "registered");
     hub.send("h2", { event: "x", data: "over\nh2" });
     await until(() => text.endsWith("data: h2\n\n"), "event over h2");
-    expect(text).toBe("retry: 3000\n\nevent: x\ndata: over\ndata: h2\n\n");
+    expect(text).toMatch(/^retry: \d{4}\n\nevent: x\ndata: over\ndata: h2\n\n$/);
     request.close();
     await until(() => hub.size === 0 && hub.clients.size === 0, "h2 stream removed");
     expect(warnings).toEqual([]);
