@@ -1,0 +1,150 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "vitest";
+
+/** Debian's nginx (`apt-get install nginx-light`). */
+export const NGINX = "/usr/sbin/nginx";
+export const hasNginx = existsSync(NGINX);
+/** `.ci/run` sets SE_REQUIRE_NGINX=1 (and CI=true): a missing nginx then fails instead of skipping. */
+export const nginxRequired = process.env.SE_REQUIRE_NGINX === "1" || process.env.CI === "true";
+
+/** A running nginx of our own: its own prefix, config, pid file, logs and temp paths. */
+export interface Nginx {
+  /** `http://127.0.0.1:<port>`, the proxy's address. */
+  readonly url: string;
+  /** nginx's error log so far (timeouts and upstream errors are logged there). */
+  errorLog(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts nginx in the foreground (`daemon off`) with a generated config whose one `server`
+ * listens on 127.0.0.1 and holds `locations` (the `location` blocks under test, as written).
+ * nginx cannot listen on port 0, so a free port below 32768 is picked and the start retried
+ * on a clash.
+ */
+export async function startNginx(locations: string, extraHttp = ""): Promise<Nginx> {
+  const prefix = await mkdtemp(join(tmpdir(), "se-nginx-"));
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const conf = join(prefix, "nginx.conf");
+    await writeFile(conf, config(prefix, port, locations, extraHttp));
+    const errorLog = join(prefix, "error.log");
+    const child = spawn(NGINX, ["-p", prefix, "-c", conf, "-e", errorLog], { stdio: "ignore" });
+    const started = await listening(child, port);
+    const readLog = () => readFile(errorLog, "utf8").catch(() => "");
+    if (started) {
+      return {
+        url: `http://127.0.0.1:${port}`,
+        errorLog: readLog,
+        stop: async () => {
+          await stopProcess(child);
+          await rm(prefix, { recursive: true, force: true });
+        },
+      };
+    }
+    await stopProcess(child);
+    const log = await readLog();
+    if (!/Address already in use/.test(log) || attempt >= 5) {
+      await rm(prefix, { recursive: true, force: true });
+      throw new Error(`nginx did not start:\n${log}`);
+    }
+  }
+}
+
+function config(prefix: string, port: number, locations: string, extraHttp: string): string {
+  const asRoot = process.getuid?.() === 0;
+  return `
+${asRoot ? "user root;" : ""}
+daemon off;
+worker_processes 1;
+pid ${join(prefix, "nginx.pid")};
+error_log ${join(prefix, "error.log")} info;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path ${join(prefix, "client_body")};
+  proxy_temp_path ${join(prefix, "proxy")};
+  fastcgi_temp_path ${join(prefix, "fastcgi")};
+  uwsgi_temp_path ${join(prefix, "uwsgi")};
+  scgi_temp_path ${join(prefix, "scgi")};
+  ${extraHttp}
+  server {
+    listen 127.0.0.1:${port};
+    ${locations}
+  }
+}
+`;
+}
+
+/** Resolves `true` once `port` accepts connections, `false` if nginx exits first. */
+async function listening(child: ChildProcess, port: number): Promise<boolean> {
+  let exited = child.exitCode !== null;
+  child.once("exit", () => {
+    exited = true;
+  });
+  const deadline = Date.now() + 10_000;
+  while (!exited && Date.now() < deadline) {
+    const accepted = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, "127.0.0.1");
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (accepted) return !exited;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}
+
+/** A port below 32768 (outside Linux's ephemeral range) that nothing listens on right now. */
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once("error", () => resolve(false));
+      server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+}
+
+/** SIGTERM (nginx's fast shutdown, which stops its workers too), then SIGKILL after 5 s. */
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * Whether an nginx suite can run. Without nginx it warns why the suite is skipped, or, when
+ * nginx is required, defines a test that fails (so a run with nginx reports nothing skipped).
+ */
+export function nginxSuite(name: string): boolean {
+  if (hasNginx) return true;
+  if (nginxRequired) {
+    describe(name, () => {
+      it("has nginx (SE_REQUIRE_NGINX=1 or CI=true)", () => {
+        throw new Error(
+          `nginx is required here but ${NGINX} is missing (apt-get install nginx-light)`,
+        );
+      });
+    });
+  } else {
+    console.warn(
+      `[deploy-test] SKIPPED ${name}: no nginx at ${NGINX} (apt-get install nginx-light). ` +
+        "Set SE_REQUIRE_NGINX=1 to make this a failure.",
+    );
+  }
+  return false;
+}
