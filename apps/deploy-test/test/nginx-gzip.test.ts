@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { openGzipAccepting } from "./gzip-stream.js";
-import { type Nginx, nginxSuite, startNginx } from "./nginx.js";
+import { NGINX_NEED, type Nginx, startNginx } from "./nginx.js";
 import { type SseApp, startSseApp } from "./sse-app.js";
+import { suiteCanRun } from "./suite-needs.js";
 
 let app: SseApp | undefined;
 let nginx: Nginx | undefined;
@@ -17,7 +18,7 @@ afterEach(async () => {
 
 const GZIP = "gzip on; gzip_types text/event-stream; gzip_min_length 0;";
 
-if (nginxSuite("se behind nginx with gzip")) {
+if (suiteCanRun("se behind nginx with gzip", [NGINX_NEED])) {
   describe("se behind nginx with gzip on for text/event-stream", () => {
     it.each([
       ["default proxy settings", ""],

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { recommendedLocation } from "./deploy-doc.js";
 import { EventReader, openEvents } from "./event-reader.js";
-import { type Nginx, nginxSuite, startNginx } from "./nginx.js";
+import { NGINX_NEED, type Nginx, startNginx } from "./nginx.js";
 import { type SseApp, startSseApp } from "./sse-app.js";
+import { suiteCanRun } from "./suite-needs.js";
 
 let app: SseApp | undefined;
 let nginx: Nginx | undefined;
@@ -48,7 +49,7 @@ const configs = {
   "the config docs/deploy.md recommends": (upstream: string) => recommendedLocation(upstream),
 };
 
-if (nginxSuite("se behind nginx")) {
+if (suiteCanRun("se behind nginx", [NGINX_NEED])) {
   describe.each(Object.entries(configs))("se behind nginx with %s", (_name, location) => {
     it("delivers each event before the next is sent", async () => {
       const { app, nginx } = await behind(location);

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { openEvents } from "./event-reader.js";
-import { type Nginx, nginxSuite, startNginx } from "./nginx.js";
+import { NGINX_NEED, type Nginx, startNginx } from "./nginx.js";
 import { type SseApp, startSseApp } from "./sse-app.js";
+import { suiteCanRun } from "./suite-needs.js";
 
 let app: SseApp | undefined;
 let nginx: Nginx | undefined;
@@ -28,7 +29,7 @@ async function behindShortTimeout(heartbeatMs: number | false) {
   return { app, nginx, reader: opened.reader };
 }
 
-if (nginxSuite("se behind nginx with a short proxy_read_timeout")) {
+if (suiteCanRun("se behind nginx with a short proxy_read_timeout", [NGINX_NEED])) {
   describe(`se behind nginx with proxy_read_timeout ${READ_TIMEOUT_S}s`, () => {
     it("keeps a quiet stream open for several timeouts when the heartbeat is shorter", async () => {
       const { app, reader } = await behindShortTimeout(400);

@@ -1,14 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, it } from "vitest";
+import type { Need } from "./suite-needs.js";
 
 /** Debian's nginx (`apt-get install nginx-light`). */
 export const NGINX = "/usr/sbin/nginx";
-export const hasNginx = existsSync(NGINX);
 /** `.ci/run` sets SE_REQUIRE_NGINX=1 (and CI=true): a missing nginx then fails instead of skipping. */
 export const nginxRequired = process.env.SE_REQUIRE_NGINX === "1" || process.env.CI === "true";
 
@@ -126,25 +124,10 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/**
- * Whether an nginx suite can run. Without nginx it warns why the suite is skipped, or, when
- * nginx is required, defines a test that fails (so a run with nginx reports nothing skipped).
- */
-export function nginxSuite(name: string): boolean {
-  if (hasNginx) return true;
-  if (nginxRequired) {
-    describe(name, () => {
-      it("has nginx (SE_REQUIRE_NGINX=1 or CI=true)", () => {
-        throw new Error(
-          `nginx is required here but ${NGINX} is missing (apt-get install nginx-light)`,
-        );
-      });
-    });
-  } else {
-    console.warn(
-      `[deploy-test] SKIPPED ${name}: no nginx at ${NGINX} (apt-get install nginx-light). ` +
-        "Set SE_REQUIRE_NGINX=1 to make this a failure.",
-    );
-  }
-  return false;
-}
+/** nginx, for {@link suiteCanRun}. */
+export const NGINX_NEED: Need = {
+  path: NGINX,
+  install: "apt-get install nginx-light",
+  required: nginxRequired,
+  requiredBy: "SE_REQUIRE_NGINX=1 or CI=true",
+};

@@ -13,10 +13,15 @@ export interface SseApp {
 
 /**
  * `GET /events?user=<seid>` opens a stream registered under that seid (tests only: a real
- * app takes the seid from its auth, see the examples). Tests send with `app.se`.
+ * app takes the seid from its auth, see the examples). Tests send with `app.se`. `before`
+ * registers plugins and routes ahead of se (e.g. `@fastify/compress`, `@fastify/cors`).
  */
-export async function startSseApp(options: SEOptions = {}): Promise<SseApp> {
+export async function startSseApp(
+  options: SEOptions = {},
+  before?: (app: FastifyInstance) => Promise<void>,
+): Promise<SseApp> {
   const app = Fastify();
+  await before?.(app);
   await app.register(
     new SE({
       ...options,
