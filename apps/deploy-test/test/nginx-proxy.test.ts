@@ -122,5 +122,19 @@ if (suiteCanRun("se behind nginx", [NGINX_NEED])) {
       expect(await reader.nextEvent()).toMatchObject({ event: "tick", data: "held" });
       await reader.ended;
     });
+
+    it("the recommended config does not depend on it: proxy_buffering off passes events at once anyway", async () => {
+      const ignoring = (upstream: string) =>
+        recommendedLocation(upstream).replace(
+          /}\s*$/,
+          "  proxy_ignore_headers X-Accel-Buffering;\n}\n",
+        );
+      expect(ignoring("http://x")).toMatch(
+        /proxy_buffering off;[\s\S]*proxy_ignore_headers X-Accel-Buffering;\n}/,
+      );
+      const { app, nginx } = await behind(ignoring);
+      const { reader } = await open(`${nginx.url}/events?user=fa`);
+      await pingPong(app, reader, 3);
+    });
   });
 }
