@@ -25,7 +25,9 @@ if (suiteCanRun("se behind nginx with gzip", [NGINX_NEED])) {
       ["proxy_buffering off", "proxy_buffering off;"],
     ])("compresses the stream and still flushes each event (%s)", async (_name, directives) => {
       app = await startSseApp({ heartbeatMs: false });
-      nginx = await startNginx(`location / { proxy_pass ${app.url}; ${directives} }`, GZIP);
+      nginx = await startNginx(`location / { proxy_pass ${app.url}; ${directives} }`, {
+        http: GZIP,
+      });
       const { headers, reader, abort } = await openGzipAccepting(`${nginx.url}/events?user=ada`);
       aborts.push(abort);
       expect(headers["content-encoding"]).toBe("gzip");

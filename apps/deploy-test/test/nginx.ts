@@ -12,11 +12,20 @@ export const nginxRequired = process.env.SE_REQUIRE_NGINX === "1" || process.env
 
 /** A running nginx of our own: its own prefix, config, pid file, logs and temp paths. */
 export interface Nginx {
-  /** `http://127.0.0.1:<port>`, the proxy's address. */
+  /** `http://127.0.0.1:<port>` (`https://` with `tls`), the proxy's address. */
   readonly url: string;
   /** nginx's error log so far (timeouts and upstream errors are logged there). */
   errorLog(): Promise<string>;
   stop(): Promise<void>;
+}
+
+/**
+/** What {@link startNginx} adds around the `location` blocks. */
+export interface NginxOptions {
+  /** Directives for the `http` block (e.g. `gzip on;`). */
+  http?: string;
+  /** Serve TLS with HTTP/2 (`listen … ssl http2`) with this PEM key and certificate. */
+  tls?: { key: string; cert: string };
 }
 
 /**
@@ -25,19 +34,23 @@ export interface Nginx {
  * nginx cannot listen on port 0, so a free port below 32768 is picked and the start retried
  * on a clash.
  */
-export async function startNginx(locations: string, extraHttp = ""): Promise<Nginx> {
+export async function startNginx(locations: string, options: NginxOptions = {}): Promise<Nginx> {
   const prefix = await mkdtemp(join(tmpdir(), "se-nginx-"));
+  if (options.tls) {
+    await writeFile(join(prefix, "key.pem"), options.tls.key);
+    await writeFile(join(prefix, "cert.pem"), options.tls.cert);
+  }
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const conf = join(prefix, "nginx.conf");
-    await writeFile(conf, config(prefix, port, locations, extraHttp));
+    await writeFile(conf, config(prefix, port, locations, options));
     const errorLog = join(prefix, "error.log");
     const child = spawn(NGINX, ["-p", prefix, "-c", conf, "-e", errorLog], { stdio: "ignore" });
     const started = await listening(child, port);
     const readLog = () => readFile(errorLog, "utf8").catch(() => "");
     if (started) {
       return {
-        url: `http://127.0.0.1:${port}`,
+        url: `${options.tls ? "https" : "http"}://127.0.0.1:${port}`,
         errorLog: readLog,
         stop: async () => {
           await stopProcess(child);
@@ -54,8 +67,11 @@ export async function startNginx(locations: string, extraHttp = ""): Promise<Ngi
   }
 }
 
-function config(prefix: string, port: number, locations: string, extraHttp: string): string {
+function config(prefix: string, port: number, locations: string, options: NginxOptions): string {
   const asRoot = process.getuid?.() === 0;
+  const tls = options.tls
+    ? `ssl http2;\n    ssl_certificate ${join(prefix, "cert.pem")};\n    ssl_certificate_key ${join(prefix, "key.pem")};`
+    : ";";
   return `
 ${asRoot ? "user root;" : ""}
 daemon off;
@@ -70,9 +86,9 @@ http {
   fastcgi_temp_path ${join(prefix, "fastcgi")};
   uwsgi_temp_path ${join(prefix, "uwsgi")};
   scgi_temp_path ${join(prefix, "scgi")};
-  ${extraHttp}
+  ${options.http ?? ""}
   server {
-    listen 127.0.0.1:${port};
+    listen 127.0.0.1:${port} ${tls}
     ${locations}
   }
 }
