@@ -1,8 +1,14 @@
 import { createEventServer } from "./server.js";
 
 const port = Number(process.env.PORT ?? 3001);
-const { server } = createEventServer();
+// Demo users: replace with your user store. Set SESSION_SECRET so sessions survive a restart.
+const users = { alice: "alice-password", bob: "bob-password" };
+const { server } = createEventServer({ users, sessionSecret: process.env.SESSION_SECRET });
 server.listen(port, "127.0.0.1", () => {
-  console.log(`node:http example on http://127.0.0.1:${port}/events?seid=alice`);
-  console.log(`send:  curl -X POST -d hello http://127.0.0.1:${port}/send/alice`);
+  const base = `http://127.0.0.1:${port}`;
+  console.log(`node:http example on ${base} (users: alice, bob; see examples/README.md)`);
+  console.log(
+    `log in: curl -c alice.jar -H 'content-type: application/json' -d '{"user":"alice","password":"alice-password"}' ${base}/login`,
+  );
+  console.log(`stream: curl -N -b alice.jar ${base}/events`);
 });
