@@ -1,4 +1,4 @@
-import { waitFor } from "@se/test-support";
+import { waitFor } from "@se/testing";
 import { Redis } from "ioredis";
 
 /**

@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { redisBackplane } from "@se/redis";
-import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from "@se/test-support";
+import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from "@se/testing/redis";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ARTIFACTS, hasBrowser, launchChromium } from "./chromium.js";

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { deleteKeys, REDIS_URL, redisAvailable, waitFor } from "@se/test-support";
+import { waitFor } from "@se/testing";
+import { deleteKeys, REDIS_URL, redisAvailable } from "@se/testing/redis";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { type DemoProcess, startProcess } from "./demo-process.js";
 import { StreamClient } from "./stream-client.js";

@@ -1,4 +1,5 @@
-import { EventClient, waitFor } from "@se/test-support";
+import { waitFor } from "@se/testing";
+import { EventClient } from "@se/testing/eventsource";
 
 /** One event as the `eventsource` client saw it; `text` is a chat or DM's text. */
 export interface Received {

@@ -1,5 +1,5 @@
 import { redisBackplane } from "@se/redis";
-import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from "@se/test-support";
+import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from "@se/testing/redis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ChannelWatcher } from "./channel-watcher.js";
 import { type DemoInstance, startDemo } from "./demo-instance.js";

@@ -6,6 +6,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
@@ -25,6 +26,7 @@ const packages = [
   { name: "@se/core", dir: "packages/core" },
   { name: "@se/fastify", dir: "packages/fastify" },
   { name: "@se/redis", dir: "packages/redis" },
+  { name: "@se/testing", dir: "packages/testing" },
 ];
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -177,6 +179,21 @@ describe("published tarballs, installed with npm in a fresh project", () => {
         text: "retry: 3000\n\nevent: greeting\ndata: from node:http\n\n",
       },
     });
+  });
+
+  it("runs @se/testing's node:test README example against @se/fastify, as installed", async () => {
+    const readme = readFileSync(join(root, "packages/testing/README.md"), "utf8");
+    const example = /```js\n(\/\/ events\.test\.mjs\n[\s\S]*?)```/.exec(readme)?.[1];
+    expect(example, "packages/testing/README.md: no events.test.mjs block").toBeTruthy();
+    writeFileSync(join(project, "events.test.mjs"), example as string);
+    const result = await run(
+      process.execPath,
+      ["--test", "--test-reporter=tap", "events.test.mjs"],
+      { cwd: project, timeout: 60_000 },
+    ).catch((error) => error);
+    const tap = `${result.stdout ?? ""}${result.stderr ?? ""}`;
+    expect(/^# fail (\d+)$/m.exec(tap)?.[1], tap).toBe("0");
+    expect(Number(/^# pass (\d+)$/m.exec(tap)?.[1]), tap).toBeGreaterThan(0);
   });
 
   it.skipIf(redisUnavailable !== undefined)(

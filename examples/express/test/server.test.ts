@@ -1,5 +1,5 @@
 import type { AddressInfo } from "node:net";
-import { nextEvent } from "@se/test-support";
+import { nextEvent } from "@se/testing/eventsource";
 import { EventSource } from "eventsource";
 import { afterEach, describe, expect, it } from "vitest";
 import { listen } from "../src/server.js";

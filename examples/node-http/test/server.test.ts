@@ -1,5 +1,6 @@
 import type { AddressInfo } from "node:net";
-import { nextEvent, postJson } from "@se/test-support";
+import { postJson } from "@se/testing";
+import { nextEvent } from "@se/testing/eventsource";
 import { EventSource } from "eventsource";
 import { afterEach, describe, expect, it } from "vitest";
 import { createEventServer, type EventServer } from "../src/server.js";

@@ -1,3 +1,4 @@
+import { waitFor } from "@se/testing";
 import {
   DeliveryRecorder,
   keyOfData,
@@ -6,8 +7,7 @@ import {
   type ModelRunResult,
   parseSeeds,
   runDeliveryModel,
-  waitFor,
-} from "@se/test-support";
+} from "@se/testing/delivery";
 import type { FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ReplySse, SE } from "../src/index.js";
@@ -17,7 +17,7 @@ import { listen, testApp } from "./helpers.js";
  * The delivery contract of issue 12 (docs/delivery.md), as a seeded model on real sockets:
  * one Fastify app in memory with default options; 20–50 clients with seids and topics;
  * random broadcasts, topic, seid and per-connection sends; cuts and reconnects with
- * Last-Event-ID (header or query); readers that pause. The checker (@se/test-support)
+ * Last-Event-ID (header or query); readers that pause. The checker (@se/testing/delivery)
  * derives from the send log what each client must have received.
  *
  * SE_MODEL_SEED=<n> (or a comma-separated list) runs those seeds only, with SE_MODEL_STEPS

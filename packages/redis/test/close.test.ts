@@ -1,5 +1,6 @@
 import { EventHub } from "@se/core";
-import { REDIS_URL, redisAvailable, waitFor } from "@se/test-support";
+import { waitFor } from "@se/testing";
+import { REDIS_URL, redisAvailable } from "@se/testing/redis";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { RedisBackplane } from "../src/index.js";

@@ -1,5 +1,7 @@
 import { comparePositions } from "@se/core";
-import { EventClient, REDIS_URL, redisAvailable, waitFor } from "@se/test-support";
+import { waitFor } from "@se/testing";
+import { EventClient } from "@se/testing/eventsource";
+import { REDIS_URL, redisAvailable } from "@se/testing/redis";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { type Instance, startInstance } from "./instance.js";

@@ -1,5 +1,5 @@
 import { EventHub } from "@se/core";
-import { REDIS_URL, redisAvailable } from "@se/test-support";
+import { REDIS_URL, redisAvailable } from "@se/testing/redis";
 import { describe, expect, it } from "vitest";
 import { RedisBackplane } from "../src/index.js";
 import { suiteScope } from "./suite-scope.js";

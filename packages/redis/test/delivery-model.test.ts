@@ -1,4 +1,5 @@
 import { type ReplySse, SE } from "@se/fastify";
+import { waitFor } from "@se/testing";
 import {
   DeliveryRecorder,
   type ModelInstance,
@@ -6,11 +7,9 @@ import {
   type ModelRunResult,
   parseSeeds,
   Random,
-  REDIS_URL,
-  redisAvailable,
   runDeliveryModel,
-  waitFor,
-} from "@se/test-support";
+} from "@se/testing/delivery";
+import { REDIS_URL, redisAvailable } from "@se/testing/redis";
 import Fastify, { type FastifyInstance } from "fastify";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
@@ -24,7 +23,7 @@ import { TcpProxy } from "./tcp-proxy.js";
  * through its own TCP proxy; 20–50 clients that reconnect to another app with the last id
  * they saw; sends of every kind from random apps; cuts of one app and of all apps mid-run.
  * The global order is the stream's (`XRANGE <prefix>history`, read as the run goes so that
- * trimming loses nothing). The checker (@se/test-support) allows a reset at a gap, nothing else.
+ * trimming loses nothing). The checker (@se/testing/delivery) allows a reset at a gap, nothing else.
  *
  * SE_MODEL_SEED=<n> (or a comma-separated list) runs those seeds only, with SE_MODEL_STEPS
  * steps (default 300); SE_MODEL_VERBOSE=1 prints each run's counts. `pnpm soak` runs many.

@@ -1,6 +1,8 @@
 import diagnostics from "node:diagnostics_channel";
 import type { CloseReason } from "@se/core";
-import { EventClient, REDIS_URL, redisAvailable, waitFor } from "@se/test-support";
+import { waitFor } from "@se/testing";
+import { EventClient } from "@se/testing/eventsource";
+import { REDIS_URL, redisAvailable } from "@se/testing/redis";
 import { describe, expect, it } from "vitest";
 import { type Instance, startInstance } from "./instance.js";
 import { suiteScope } from "./suite-scope.js";

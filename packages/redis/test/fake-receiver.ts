@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { BackplaneReceiver, Envelope, Target } from "@se/core";
 import { comparePositions } from "@se/core";
-import { REDIS_URL, waitFor } from "@se/test-support";
+import { waitFor } from "@se/testing";
+import { REDIS_URL } from "@se/testing/redis";
 import { Redis } from "ioredis";
 import {
   RedisBackplane,

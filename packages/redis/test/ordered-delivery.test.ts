@@ -1,4 +1,5 @@
-import { REDIS_URL, redisAvailable, waitFor } from "@se/test-support";
+import { waitFor } from "@se/testing";
+import { REDIS_URL, redisAvailable } from "@se/testing/redis";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { type FakeHub, readStream, settleHubs, startFakeHub, testRedis } from "./fake-receiver.js";

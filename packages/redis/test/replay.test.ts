@@ -1,4 +1,5 @@
-import { EventClient, REDIS_URL, redisAvailable } from "@se/test-support";
+import { EventClient } from "@se/testing/eventsource";
+import { REDIS_URL, redisAvailable } from "@se/testing/redis";
 import { describe, expect, it } from "vitest";
 import { type Instance, startInstance } from "./instance.js";
 import { settle, withoutFences } from "./settle.js";

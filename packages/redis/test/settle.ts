@@ -1,4 +1,5 @@
-import { type EventClient, waitFor } from "@se/test-support";
+import { waitFor } from "@se/testing";
+import type { EventClient } from "@se/testing/eventsource";
 import type { Instance } from "./instance.js";
 
 let fences = 0;

@@ -1,4 +1,5 @@
-import { deleteKeys, EventClient, uniquePrefix } from "@se/test-support";
+import { EventClient } from "@se/testing/eventsource";
+import { deleteKeys, uniquePrefix } from "@se/testing/redis";
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
 
 /** Something a test opened and the suite closes. */

@@ -6,12 +6,3 @@ export function nextEvent(source: EventSource, type: string): Promise<MessageEve
     source.addEventListener(type, (event) => resolve(event as MessageEvent), { once: true }),
   );
 }
-
-/** POSTs `body` as JSON to `url`. */
-export function postJson(url: string, body: unknown): Promise<Response> {
-  return fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-}

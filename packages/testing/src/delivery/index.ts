@@ -23,15 +23,5 @@ export {
   type ModelRunResult,
   runDeliveryModel,
 } from "./delivery-model.js";
-export { EventClient, type Received } from "./event-client.js";
-export { nextEvent, postJson } from "./event-source-kit.js";
 export { type ConnectOptions, ModelClient, TestClock } from "./model-client.js";
 export { parseSeed, parseSeeds, Random } from "./random.js";
-export {
-  deleteKeys,
-  REDIS_REQUIRED,
-  REDIS_URL,
-  redisAvailable,
-  uniquePrefix,
-} from "./redis-test-env.js";
-export { waitFor } from "./wait-for.js";

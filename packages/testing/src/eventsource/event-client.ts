@@ -1,5 +1,5 @@
 import { EventSource } from "eventsource";
-import { waitFor } from "./wait-for.js";
+import { waitFor } from "../wait-for.js";
 
 /** One event as the `eventsource` client saw it. */
 export interface Received {
