@@ -49,10 +49,23 @@ export function parseNetstat(text: string): Record<string, Record<string, number
   return out;
 }
 
-/** The kernel's listen-queue overflows and drops so far (this network namespace, every socket). */
-export function listenCounters(): { overflows: number; drops: number } {
+export interface ListenCounters {
+  /** SYNs or handshakes dropped because an accept queue was full. */
+  overflows: number;
+  /** Every SYN dropped by a listener (overflows included). */
+  drops: number;
+  /** SYNs the clients had to send again (a dropped SYN costs 1 s, then 2, 4, …). */
+  synRetransmits: number;
+}
+
+/** The kernel's listen-queue counters so far (this network namespace, every socket). */
+export function listenCounters(): ListenCounters {
   const tcp = parseNetstat(readFileSync("/proc/net/netstat", "utf8")).TcpExt ?? {};
-  return { overflows: tcp.ListenOverflows ?? 0, drops: tcp.ListenDrops ?? 0 };
+  return {
+    overflows: tcp.ListenOverflows ?? 0,
+    drops: tcp.ListenDrops ?? 0,
+    synRetransmits: tcp.TCPSynRetrans ?? 0,
+  };
 }
 
 /**

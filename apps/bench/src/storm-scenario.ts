@@ -9,6 +9,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
+import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { type Forked, forkScript, message, stop } from "./children.js";
 import { call, stats } from "./control-client.js";
@@ -115,12 +116,18 @@ interface StormRun {
   cutAt: number;
   recoveredAt: number;
   overflows: number;
+  drops: number;
+  synRetransmits: number;
   health: HealthSamples;
+  /** Peak CPU of the busiest load generator (is the client side the limit?). */
+  loaderCpuPeak: number;
   cpuPeak: number;
   rssPeakMb: number;
   heapPeakMb: number;
   loopDelayMaxMs: number;
   sent: number;
+  /** When the cut came, in ms from the start of the CPU profile (with BENCH_STORM_PROFILE). */
+  profileCutMs?: number;
 }
 
 async function runOnce(
@@ -139,6 +146,7 @@ async function runOnce(
   const poller = forkScript("./health-poller.ts", []);
   const loaders = Array.from({ length: shape.loaders }, () => forkScript("./storm-loader.ts", []));
   let sampler: ProcSampler | undefined;
+  let loaderSamplers: ProcSampler[] = [];
   try {
     const { port } = await message<{ port: number }>(server, "ready", 30_000, `${row.name} server`);
     await message(poller, "ready", 30_000, "health poller");
@@ -163,6 +171,7 @@ async function runOnce(
     const pid = server.child.pid;
     if (pid === undefined) throw new Error("the server has no pid");
     sampler = new ProcSampler(pid);
+    loaderSamplers = loaders.flatMap((l) => (l.child.pid ? [new ProcSampler(l.child.pid)] : []));
     await call(port, "POST", "/peak", 10_000);
     await call(port, "POST", `/ticker?gap=${shape.gapMs}&s=${shape.size}`, 10_000);
     const started = message(poller, "started", 10_000, "health poller");
@@ -170,7 +179,9 @@ async function runOnce(
     await started;
     await sleep(shape.steadyMs);
 
-    if (profileFile) await call(port, "POST", "/profile", 10_000);
+    const profile = profileFile
+      ? await call<{ startedAt: number }>(port, "POST", "/profile", 10_000)
+      : undefined;
     const before = listenCounters();
     const cutAt = now();
     await all(loaders, { type: "cut", at: cutAt, by }, "cut", 30_000);
@@ -204,6 +215,7 @@ async function runOnce(
     poller.child.send({ type: "stop" });
     const { samples } = await health;
     sampler.stop();
+    for (const s of loaderSamplers) s.stop();
     if (stopped.error) throw new Error(`the ticker stopped: ${stopped.error}`);
     if (recovery.missing > 0)
       throw new Error(
@@ -223,15 +235,25 @@ async function runOnce(
       cutAt,
       recoveredAt,
       overflows: after.overflows - before.overflows,
+      drops: after.drops - before.drops,
+      synRetransmits: after.synRetransmits - before.synRetransmits,
+      loaderCpuPeak: Math.max(
+        0,
+        ...loaderSamplers.map((s) =>
+          peakCpuPercent(s.between(cutAt - 100, recoveredAt + 100), 250, s.hz),
+        ),
+      ),
       health: samples,
       cpuPeak: peakCpuPercent(window, 250, sampler.hz),
       rssPeakMb: Math.max(peaks.peakRss, ...window.map((s) => s.rssBytes)) / MB,
       heapPeakMb: peaks.peakHeapUsed / MB,
       loopDelayMaxMs: peaks.loopDelayMaxMs,
       sent: stopped.sent,
+      ...(profile ? { profileCutMs: cutAt - profile.startedAt } : {}),
     };
   } finally {
     sampler?.stop();
+    for (const s of loaderSamplers) s.stop();
     await Promise.all([server, poller, ...loaders].map(stop));
   }
 }
@@ -327,13 +349,19 @@ function storm(by: "client" | "server"): ScenarioDef {
                 rep,
                 sent: r.sent,
                 recoveryMs: r.recoveredAt - r.cutAt,
-                reconnectP50Ms: quantile(r.recovery.reconnectMs, 0.5),
+                reconnectMs: [0.1, 0.5, 0.9, 0.99, 1].map((q) =>
+                  Math.round(quantile(r.recovery.reconnectMs, q)),
+                ),
+                listenDrops: r.drops,
+                synRetransmits: r.synRetransmits,
+                loaderCpuPeak: Math.round(r.loaderCpuPeak),
+                loadAverage: loadavg().map((l) => Number(l.toFixed(1))),
                 healthSamples: kept.count,
                 healthFailed: kept.failed + fresh.failed,
-                ...(profileFile ? { profile: profileFile } : {}),
+                ...(profileFile ? { profile: profileFile, profileCutMs: r.profileCutMs } : {}),
               });
               options.log(
-                `  ${label}: ok (${((Date.now() - t0) / 1000).toFixed(1)} s; recovery ${(r.recoveredAt - r.cutAt).toFixed(0)} ms, /health max ${kept.max.toFixed(0)} ms, ${r.overflows} overflows, ${r.sent} events)`,
+                `  ${label}: ok (${((Date.now() - t0) / 1000).toFixed(1)} s; recovery ${(r.recoveredAt - r.cutAt).toFixed(0)} ms, /health max ${kept.max.toFixed(0)} ms, ${r.overflows} overflows, ${r.synRetransmits} SYN retransmits, loader CPU peak ${r.loaderCpuPeak.toFixed(0)}%, ${r.sent} events)\n    ${JSON.stringify(timeline.at(-1))}`,
               );
             } catch (error) {
               const reason = (error as Error).message.split("\n")[0] ?? "failed";
