@@ -6,6 +6,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { call, stats } from "./control-client.js";
+import { deadline } from "./deadline.js";
 import type { BroadcastMode, ServerStats } from "./server-kit.js";
 import { SseClient } from "./sse-client.js";
 
@@ -64,14 +65,6 @@ export interface LoadResult {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 async function connectAll(job: LoadJob, count: number, stall: boolean): Promise<SseClient[]> {
   const clients: SseClient[] = [];

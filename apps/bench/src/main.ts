@@ -40,6 +40,9 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   console.log(`usage: pnpm bench [--quick] [--scenarios=${SCENARIOS.map((s) => s.id).join(",")}]
+                  (${SCENARIOS.filter((s) => s.optIn)
+                    .map((s) => s.id)
+                    .join(", ")}: only when named)
                   [--impls=${IMPLEMENTATIONS.join(",")}] [--reps=N] [--docs]
        pnpm bench --docs-from=bench-results/latest.json   (rewrite the docs from a saved run)`);
   process.exit(0);
@@ -49,7 +52,9 @@ const quick = args.quick === true;
 /** Quick runs keep their own files, so a smoke run never overwrites the full run's results. */
 const suffix = quick ? "-quick" : "";
 const reps = args.reps ? Number(args.reps) : quick ? 1 : 3;
-const chosen = args.scenarios ? args.scenarios.split(",") : SCENARIOS.map((s) => s.id);
+const chosen = args.scenarios
+  ? args.scenarios.split(",")
+  : SCENARIOS.filter((s) => !s.optIn).map((s) => s.id);
 const impls = (args.impls ? args.impls.split(",") : [...IMPLEMENTATIONS]) as ImplName[];
 for (const id of chosen) if (!SCENARIOS.some((s) => s.id === id)) fail(`unknown scenario "${id}"`);
 for (const impl of impls)
@@ -62,9 +67,10 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-/** Each process holds up to 5000 sockets: make sure the file-descriptor limit allows it. */
+/** Each process holds up to 5000 sockets (8000 in a storm): make sure the file-descriptor limit allows it. */
 function ensureFileLimit(): void {
-  const needed = (quick ? 1000 : 5000) + 1024;
+  const storm = chosen.some((id) => id.startsWith("storm"));
+  const needed = (storm && !quick ? 8000 : quick ? 1000 : 5000) + 1024;
   const limit = (flag: string) =>
     Number(
       execFileSync("sh", ["-c", `ulimit ${flag}`])
@@ -130,7 +136,8 @@ function writeDocs(results: RunResults): void {
     "",
     markdownTable(targetRows(results.targets)),
   ];
-  for (const scenario of results.scenarios) {
+  const optIn = new Set(SCENARIOS.filter((s) => s.optIn).map((s) => s.id));
+  for (const scenario of results.scenarios.filter((s) => !optIn.has(s.id))) {
     parts.push("", `### ${scenario.title}`, "");
     for (const s of scenario.series) {
       parts.push(
@@ -163,7 +170,9 @@ function docsFrom(given: string): void {
   }
   if (!Array.isArray(results.scenarios)) fail(`--docs-from: ${file} holds no scenarios`);
   if (results.quick) fail(`--docs-from: ${file} is a quick run; the docs record full runs only`);
-  const missing = SCENARIOS.filter((d) => !results.scenarios.some((s) => s.id === d.id));
+  const missing = SCENARIOS.filter(
+    (d) => !d.optIn && !results.scenarios.some((s) => s.id === d.id),
+  );
   if (missing.length > 0) {
     fail(`--docs-from: ${file} is a partial run (no ${missing.map((d) => d.id).join(", ")})`);
   }

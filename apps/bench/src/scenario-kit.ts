@@ -17,6 +17,8 @@ export interface RunOptions {
 export interface ScenarioDef {
   id: string;
   title: string;
+  /** Run only when named in `--scenarios` (long, or needing more of the machine); not in the docs' figures. */
+  optIn?: boolean;
   run(options: RunOptions): Promise<ScenarioResult>;
 }
 

@@ -15,6 +15,7 @@ import {
   series,
   withServer,
 } from "./scenario-kit.js";
+import { stormScenarios } from "./storm-scenario.js";
 
 const MB = 1024 * 1024;
 
@@ -250,4 +251,5 @@ export const SCENARIOS: ScenarioDef[] = [
   encoder,
   stalled,
   redis,
+  ...stormScenarios.map((scenario) => ({ ...scenario, optIn: true })),
 ];

@@ -4,8 +4,10 @@
  * implementation only supplies "open a stream" and "send one event to every client".
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { performance } from "node:perf_hooks";
+import { type IntervalHistogram, monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { writeHeapSnapshot } from "node:v8";
+import { CpuProfiler } from "./cpu-profiler.js";
+import { Ticker } from "./ticker.js";
 
 /** One event to every connected client, as the implementation does it idiomatically. */
 export type SendToAll = (data: string) => void;
@@ -16,7 +18,12 @@ export interface BenchServer {
   /** Streams the implementation has registered (its own registry where it has one). */
   clients(): number;
   send: SendToAll;
+  /** Ends every stream the way the library does it (`hub.resync()`), so every client reconnects. */
+  resync?(): void;
 }
+
+/** What the control surface needs of a server. */
+export type Controlled = Pick<BenchServer, "clients" | "send" | "resync">;
 
 export type BroadcastMode = "burst" | "paced" | "timed";
 
@@ -101,17 +108,33 @@ export function runBroadcast(request: BroadcastRequest, send: SendToAll): Promis
 }
 
 let peakRss = 0;
+let peakHeap = 0;
 let sampler: ReturnType<typeof setInterval> | undefined;
+let heapSampler: ReturnType<typeof setInterval> | undefined;
+let loopDelay: IntervalHistogram | undefined;
 
-/** Starts (or restarts) sampling RSS every 10 ms, for the stalled-reader scenario. */
+/**
+ * Starts (or restarts) sampling RSS every 10 ms and the heap every 50 ms, and the event
+ * loop's delay (for the stalled-reader and storm scenarios).
+ */
 export function resetPeak(): void {
   peakRss = process.memoryUsage.rss();
+  peakHeap = process.memoryUsage().heapUsed;
   if (sampler) clearInterval(sampler);
+  if (heapSampler) clearInterval(heapSampler);
   sampler = setInterval(() => {
     const rss = process.memoryUsage.rss();
     if (rss > peakRss) peakRss = rss;
   }, 10);
   sampler.unref();
+  heapSampler = setInterval(() => {
+    const heap = process.memoryUsage().heapUsed;
+    if (heap > peakHeap) peakHeap = heap;
+  }, 50);
+  heapSampler.unref();
+  loopDelay?.disable();
+  loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
 }
 
 export interface ServerStats {
@@ -121,6 +144,10 @@ export interface ServerStats {
   external: number;
   arrayBuffers: number;
   peakRss: number;
+  /** Highest heap used seen by the 50-ms sampler since `/peak` (0 before). */
+  peakHeapUsed: number;
+  /** Longest event-loop delay since `/peak`, in ms (0 before). */
+  loopDelayMaxMs: number;
   cpuUserUs: number;
   cpuSystemUs: number;
 }
@@ -143,18 +170,48 @@ export function collectStats(clients: number, gc: boolean): ServerStats {
     external: memory.external,
     arrayBuffers: memory.arrayBuffers,
     peakRss,
+    peakHeapUsed: peakHeap,
+    loopDelayMaxMs: loopDelay ? loopDelay.max / 1e6 : 0,
     cpuUserUs: cpu.user,
     cpuSystemUs: cpu.system,
   };
 }
 
+const tickers = new WeakMap<Controlled, Ticker>();
+const profiler = new CpuProfiler();
+
 /** Answers a control request; shared by every implementation so the surface is identical. */
 export async function control(
   method: string,
   url: string,
-  server: Pick<BenchServer, "clients" | "send">,
+  server: Controlled,
 ): Promise<{ status: number; body: unknown } | undefined> {
   const path = url.split("?")[0];
+  const query = new URL(url, "http://127.0.0.1").searchParams;
+  if (method === "GET" && path === "/health") return { status: 200, body: { ok: true } };
+  if (method === "POST" && path === "/ticker") {
+    const ticker = tickers.get(server) ?? new Ticker();
+    tickers.set(server, ticker);
+    if (query.get("stop") === "1") return { status: 200, body: ticker.stop() };
+    const gapMs = Number(query.get("gap") ?? "10");
+    const size = Number(query.get("s") ?? "100");
+    if (!(gapMs >= 1 && gapMs <= 1000) || !Number.isSafeInteger(size) || size < 32) {
+      throw new Error(`bad ticker request ${url}`);
+    }
+    ticker.start(server.send, gapMs, size);
+    return { status: 200, body: { ok: true } };
+  }
+  if (method === "POST" && path === "/resync") {
+    if (!server.resync) return { status: 501, body: { error: "this server cannot resync" } };
+    server.resync();
+    return { status: 200, body: { ok: true } };
+  }
+  if (method === "POST" && path === "/profile") {
+    // Diagnostic: a CPU profile of one phase (the storm scenario with BENCH_STORM_PROFILE).
+    const file = query.get("file");
+    if (file) return { status: 200, body: await profiler.stop(file) };
+    return { status: 200, body: await profiler.start() };
+  }
   if (method === "POST" && path === "/broadcast") {
     await runBroadcast(parseBroadcast(url), server.send);
     return { status: 200, body: { ok: true } };
@@ -178,7 +235,7 @@ export async function control(
 export function nodeControl(
   req: IncomingMessage,
   res: ServerResponse,
-  server: Pick<BenchServer, "clients" | "send">,
+  server: Controlled,
 ): boolean {
   const url = req.url ?? "/";
   if (url.startsWith("/events")) return false;

@@ -28,6 +28,14 @@ export interface ClientOptions {
   port: number;
   /** Stop reading after the head (the stalled reader). */
   stall?: boolean;
+  /** Loopback source address to connect from (spreads many clients over several 4-tuples). */
+  localAddress?: string;
+  /** Sent as the `Last-Event-ID` header (a reconnect). */
+  lastEventId?: string;
+  /** The sequence number expected first (a reconnect continues where the last stream ended). @default 0 */
+  from?: number;
+  /** Keep {@link SseClient.lastId}, the last `id:` field received. @default false */
+  trackIds?: boolean;
 }
 
 export class SseClient {
@@ -51,13 +59,27 @@ export class SseClient {
   #onOpen: ((error?: Error) => void) | undefined;
   /** Called when the server closes the stream. */
   onClose: (() => void) | undefined;
+  /** Called for every event in order, with its send time (ms, wall clock) when it carries one, else NaN. */
+  onEvent: ((seq: number, sentMs: number) => void) | undefined;
+  /** The last `id:` field received (with `trackIds`). */
+  lastId: string | undefined;
+  readonly #trackIds: boolean;
 
   constructor(options: ClientOptions) {
-    const socket = connect({ port: options.port, host: "127.0.0.1", noDelay: true });
+    this.count = options.from ?? 0;
+    this.#trackIds = options.trackIds === true;
+    const socket = connect({
+      port: options.port,
+      host: "127.0.0.1",
+      noDelay: true,
+      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+    });
     this.socket = socket;
+    const resume =
+      options.lastEventId === undefined ? "" : `Last-Event-ID: ${options.lastEventId}\r\n`;
     socket.on("connect", () => {
       socket.write(
-        "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n",
+        `GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n${resume}\r\n`,
       );
     });
     socket.on("data", (buffer: Buffer) => {
@@ -192,6 +214,7 @@ export class SseClient {
 
   /** One frame: `buffer[start, end)`, every line LF-terminated. Frames without data are not events. */
   #frame(buffer: Buffer, start: number, end: number): void {
+    if (this.#trackIds) this.#readId(buffer, start, end);
     let line = start;
     while (line < end) {
       if (
@@ -208,6 +231,20 @@ export class SseClient {
     }
   }
 
+  /** Keeps the frame's `id:` field (the spec's last event id), if it has one. */
+  #readId(buffer: Buffer, start: number, end: number): void {
+    let line = start;
+    while (line < end) {
+      const next = buffer.indexOf(LF, line) + 1;
+      if (next === 0) return;
+      if (buffer[line] === 0x69 && buffer[line + 1] === 0x64 && buffer[line + 2] === COLON) {
+        const value = buffer[line + 3] === SPACE ? line + 4 : line + 3;
+        this.lastId = buffer.toString("latin1", value, next - 1);
+      }
+      line = next;
+    }
+  }
+
   #event(buffer: Buffer, at: number): void {
     let pos = at;
     if (buffer[pos] === SPACE) pos++;
@@ -220,14 +257,19 @@ export class SseClient {
       seq = seq * 10 + (byte - ZERO);
       digits++;
     }
-    if (this.#latencies !== undefined && buffer[pos - 1] === COLON) {
+    let sentMs = Number.NaN;
+    if (
+      (this.#latencies !== undefined || this.onEvent !== undefined) &&
+      buffer[pos - 1] === COLON
+    ) {
       let sentUs = 0;
       for (;;) {
         const byte = buffer[pos++] as number;
         if (byte < ZERO || byte > NINE) break;
         sentUs = sentUs * 10 + (byte - ZERO);
       }
-      this.#latencies.push(performance.timeOrigin + performance.now() - sentUs / 1000);
+      sentMs = sentUs / 1000;
+      this.#latencies?.push(performance.timeOrigin + performance.now() - sentMs);
     }
     if (digits === 0 || seq !== this.count) {
       this.errors++;
@@ -237,6 +279,7 @@ export class SseClient {
           : `expected event ${this.count}, got ${seq}`;
     }
     this.count++;
+    this.onEvent?.(seq, sentMs);
     if (this.count === this.#target) this.#onTarget?.();
   }
 }

@@ -6,6 +6,7 @@ import { createServer } from "node:http";
 import { pathToFileURL } from "node:url";
 import type * as Core from "@se/core";
 import type * as CoreNode from "@se/core/node";
+import { parseServerArgs } from "../server-args.js";
 import { type BenchServer, nodeControl } from "../server-kit.js";
 import { listenNode } from "./listen.js";
 
@@ -20,21 +21,24 @@ async function loadCore(): Promise<[typeof Core, typeof CoreNode]> {
 export async function serveHub(
   hub: Core.EventHub,
   openEventStream: typeof CoreNode.openEventStream,
+  backlog?: number,
 ): Promise<BenchServer> {
   const send = (data: string): void => {
     hub.broadcast({ data });
   };
-  const self = { clients: () => hub.size, send };
+  const self = { clients: () => hub.size, send, resync: () => hub.resync() };
   const server = createServer((req, res) => {
     if (nodeControl(req, res, self)) return;
     openEventStream(hub, req, res);
   });
-  return { ...self, port: await listenNode(server) };
+  return { ...self, port: await listenNode(server, backlog) };
 }
 
-export async function start(): Promise<BenchServer> {
+/** Arguments: `backlog=N` (see `server-args.ts`). */
+export async function start(args: string[] = []): Promise<BenchServer> {
+  const { backlog } = parseServerArgs(args);
   const [{ EventHub }, { openEventStream }] = await loadCore();
   const hub = new EventHub();
   hub.on("error", () => {});
-  return serveHub(hub, openEventStream);
+  return serveHub(hub, openEventStream, backlog);
 }
