@@ -48,3 +48,14 @@ export const FST_ERR_SE_INSTANCE_FULL = createError(
   "%s Try again after Retry-After seconds (or another instance).",
   503,
 );
+
+/**
+ * This seid was disconnected with `refuseReconnectMs` a moment ago: the plugin has answered
+ * `204 No Content` (an `EventSource` stops reconnecting) and thrown this to stop the handler.
+ * The plugin's handler wrapper swallows it; catch it only to clean up.
+ */
+export const FST_ERR_SE_RECONNECT_REFUSED = createError(
+  "FST_ERR_SE_RECONNECT_REFUSED",
+  "%s Answered 204 No Content.",
+  500,
+);

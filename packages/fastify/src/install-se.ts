@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { FST_ERR_SE_ALREADY_REGISTERED } from "./errors.js";
+import { FST_ERR_SE_ALREADY_REGISTERED, FST_ERR_SE_RECONNECT_REFUSED } from "./errors.js";
 import type { EventMap } from "./event-map.js";
 import { positionalMessage } from "./positional-message.js";
 import { kHandled, ReplySse } from "./reply-sse.js";
@@ -34,6 +34,9 @@ type Handler = (this: FastifyInstance, request: FastifyRequest, reply: FastifyRe
 function guardHandler(handler: Handler, sseOf: (reply: FastifyReply) => ReplySse | null): Handler {
   const settled = (reply: FastifyReply): void => sseOf(reply)?.handlerDone();
   const streaming = (reply: FastifyReply): boolean => sseOf(reply)?.connection !== undefined;
+  // The refusal already answered 204: stop the handler, nothing to report.
+  const refused = (reply: FastifyReply, error: unknown): boolean =>
+    reply.sent && error instanceof FST_ERR_SE_RECONNECT_REFUSED;
   const report = (request: FastifyRequest, reply: FastifyReply, error: unknown): undefined => {
     request.log.error({ err: error }, "se: error after the event stream opened; stream ended");
     // The client must not hold a stream nobody feeds: end it (it reconnects and replays).
@@ -47,6 +50,7 @@ function guardHandler(handler: Handler, sseOf: (reply: FastifyReply) => ReplySse
       result = handler.call(this, request, reply);
     } catch (error) {
       settled(reply);
+      if (refused(reply, error)) return undefined;
       if (streaming(reply)) return report(request, reply, error);
       throw error;
     }
@@ -58,6 +62,7 @@ function guardHandler(handler: Handler, sseOf: (reply: FastifyReply) => ReplySse
         },
         (error: unknown) => {
           settled(reply);
+          if (refused(reply, error)) return undefined;
           if (streaming(reply)) return report(request, reply, error);
           throw error;
         },

@@ -3,6 +3,7 @@ import {
   ConnectionLimitError,
   formatEvent,
   type PipeOptions,
+  ReconnectRefusedError,
   readLastEventId,
   SeError,
 } from "@se/core";
@@ -11,6 +12,7 @@ import type { FastifyReply } from "fastify";
 import {
   FST_ERR_SE_BAD_REQUEST,
   FST_ERR_SE_INSTANCE_FULL,
+  FST_ERR_SE_RECONNECT_REFUSED,
   FST_ERR_SE_REPLY_SENT,
   FST_ERR_SE_STREAM_ENDED,
   FST_ERR_SE_TOO_MANY_CONNECTIONS,
@@ -223,12 +225,17 @@ const CLIENT_ERRORS: ReadonlySet<string> = new Set([
 
 /**
  * Runs the hub's checks before the stream opens: a broken limit of the client's input becomes a
- * 400; a cap a 429 (per seid) or 503 (instance) with `Retry-After`.
+ * 400; a cap a 429 (per seid) or 503 (instance) with `Retry-After`; a seid disconnected with
+ * `refuseReconnectMs` a 204 (sent here: Fastify answers no error below 400).
  */
 function refuse(reply: FastifyReply, check: () => void): void {
   try {
     check();
   } catch (error) {
+    if (ReconnectRefusedError.isInstance(error)) {
+      if (!reply.sent) reply.code(204).send();
+      throw new FST_ERR_SE_RECONNECT_REFUSED(error.message, { cause: error });
+    }
     if (ConnectionLimitError.isInstance(error)) {
       reply.header("retry-after", String(error.retryAfterSeconds));
       const Refusal =

@@ -2,10 +2,14 @@ import type { Duplex, DuplexOptions } from "node:stream";
 import {
   type ClientsView,
   type Delivery,
+  type DisconnectOptions,
+  type DisconnectResult,
+  type DisconnectTarget,
   EventHub,
   type EventHubOptions,
   type EventMessage,
   type HubCloseOptions,
+  type HubResyncOptions,
   type HubStats,
   SeOptionError,
 } from "@se/core";
@@ -115,6 +119,27 @@ export class SE<E extends EventMap = AnyEvents> {
     return this.hub.broadcast(message as EventMessage, options);
   }
 
+  /**
+   * Ends the streams of a seid (or `{ topic }`'s subscribers) on every instance, after an
+   * optional last event (logout, revocation); a predicate ends matching streams of this instance.
+   * With `refuseReconnectMs`, their reconnects are answered `204` for that long (the browser
+   * stops reconnecting). See `EventHub.disconnect`.
+   */
+  disconnect(
+    who: DisconnectTarget,
+    options: Omit<DisconnectOptions, "event"> & { event?: TypedMessage<E> } = {},
+  ): DisconnectResult {
+    return this.hub.disconnect(who, options as DisconnectOptions);
+  }
+
+  /**
+   * Ends every local stream so each client reconnects with `Last-Event-ID` and replays
+   * (spread over `drainMs`). See `EventHub.resync`.
+   */
+  resync(options?: HubResyncOptions): Promise<void> {
+    return this.hub.resync(options);
+  }
+
   /** Counters for metrics: connections, events sent, bytes queued, drops, slow clients. */
   stats(): HubStats {
     return this.hub.stats();
@@ -125,6 +150,7 @@ export class SE<E extends EventMap = AnyEvents> {
     const event = options.event ?? this.options.closeEvent;
     const graceMs = options.graceMs ?? this.options.closeGraceMs;
     return this.hub.close({
+      ...options,
       ...(event === undefined ? {} : { event }),
       ...(graceMs === undefined ? {} : { graceMs }),
     });

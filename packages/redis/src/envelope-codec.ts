@@ -6,10 +6,12 @@ import { streamIdTime } from "./stream-id.js";
  * - `e`: a shared event with a wire id (replayable);
  * - `n`: a shared event without one (delivered live, never replayed);
  * - `g`: a gap: events for its target may be missing here (an outage);
- * - `o`: the origin marker written into an empty stream, so every position is a real entry.
+ * - `o`: the origin marker written into an empty stream, so every position is a real entry;
+ * - `d`: a disconnect request (`hub.disconnect`): streams of its target end, after its frame.
+ *   Never replayed.
  * @internal
  */
-export type EntryKind = "e" | "n" | "g" | "o";
+export type EntryKind = "e" | "n" | "g" | "o" | "d";
 
 /** One stream entry as Redis holds it: `k` (kind) and `p` (the JSON payload). @internal */
 export interface EntryFields {
@@ -26,6 +28,8 @@ export interface StreamEntry {
   readonly target?: Target;
   readonly frame: string;
   readonly id?: string;
+  /** A disconnect request (`d`): how long to refuse reconnects. */
+  readonly refuseReconnectMs?: number;
 }
 
 interface Payload {
@@ -39,12 +43,18 @@ interface Payload {
   i?: unknown;
   /** 1: the position is the id when the caller gave none */
   a?: unknown;
+  /** a disconnect request's refuseReconnectMs */
+  r?: unknown;
 }
 
 /** The fields of a shared send, from an ordered publish (`frame` without its id line). @internal */
 export function eventFields(envelope: Envelope): EntryFields {
   const { origin, target, frame, id, autoId } = envelope;
   const payload: Payload = { o: origin, t: target, f: frame };
+  if (envelope.disconnect !== undefined) {
+    payload.r = envelope.disconnect.refuseReconnectMs;
+    return { kind: "d", payload: JSON.stringify(payload) };
+  }
   if (id !== undefined) payload.i = id;
   if (autoId === true) payload.a = 1;
   return {
@@ -81,6 +91,12 @@ export function decodeEntry(
   if (!isTarget(value.t)) return undefined;
   const target = value.t;
   if (kind === "g") return { position, kind, origin, target, frame: "" };
+  if (kind === "d") {
+    if (typeof value.f !== "string" || typeof value.r !== "number" || !(value.r >= 0)) {
+      return undefined;
+    }
+    return { position, kind, origin, target, frame: value.f, refuseReconnectMs: value.r };
+  }
   if ((kind !== "e" && kind !== "n") || typeof value.f !== "string") return undefined;
   if (value.i !== undefined && typeof value.i !== "string") return undefined;
   const id = value.i ?? (value.a === 1 ? position : undefined);
@@ -93,6 +109,10 @@ export function toEnvelope(entry: StreamEntry): Envelope | undefined {
   const { origin, target, frame, id, position } = entry;
   if (target === undefined) return undefined;
   if (entry.kind === "g") return { origin, target, frame: "", position, gap: true };
+  if (entry.kind === "d") {
+    const refuseReconnectMs = entry.refuseReconnectMs ?? 0;
+    return { origin, target, frame, position, disconnect: { refuseReconnectMs } };
+  }
   return id === undefined
     ? { origin, target, frame, position }
     : { origin, target, frame, id, position };
@@ -101,7 +121,7 @@ export function toEnvelope(entry: StreamEntry): Envelope | undefined {
 /** The entry as kept for replay; `undefined` for the origin marker. @internal */
 export function toHistoryEntry(entry: StreamEntry): HistoryEntry | undefined {
   const { target, frame, position } = entry;
-  if (target === undefined) return undefined;
+  if (target === undefined || entry.kind === "d") return undefined;
   const time = streamIdTime(position);
   if (entry.kind === "g") return { id: undefined, position, target, frame: "", time, gap: true };
   return { id: entry.id, position, target, frame, time };

@@ -4,6 +4,8 @@ import { RedisUnavailableError } from "./redis-unavailable-error.js";
 export class OutageReporter {
   #down = false;
   #report: (error: unknown) => void;
+  /** Told of every change: down (with the error) and up again. */
+  onChange: ((down: boolean, error?: unknown) => void) | undefined;
 
   constructor(report: (error: unknown) => void) {
     this.#report = report;
@@ -23,11 +25,15 @@ export class OutageReporter {
   fail(what: string, cause?: unknown, report = this.#report): void {
     if (this.#down) return;
     this.#down = true;
-    report(new RedisUnavailableError(what, cause === undefined ? undefined : { cause }));
+    const error = new RedisUnavailableError(what, cause === undefined ? undefined : { cause });
+    this.onChange?.(true, error);
+    report(error);
   }
 
   /** The connection is back: the next failure is reported again. */
   recover(): void {
+    if (!this.#down) return;
     this.#down = false;
+    this.onChange?.(false);
   }
 }

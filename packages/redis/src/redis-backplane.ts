@@ -185,6 +185,10 @@ export class RedisBackplane implements Backplane {
     }
     this.#receiver = receiver;
     this.#reporter.reportTo((error) => receiver.reportError(error));
+    this.#reporter.onChange = (down, error) => {
+      // Before the first start, the hub learns of the failure from start()'s promise.
+      if (this.#follower.head !== undefined || !down) receiver.state?.(down ? "down" : "up", error);
+    };
     const given = this.#options.subscriber;
     this.#ownsSubscriber = given === undefined;
     const subscriber =
@@ -337,7 +341,9 @@ export class RedisBackplane implements Backplane {
         this.#follower.start(position);
         this.#starting?.resolve();
         this.#starting = undefined;
+        const wasDown = this.#reporter.down;
         this.#recoverIfUp();
+        if (!wasDown) this.#receiver?.state?.("up");
         this.#flushGaps();
       },
       (error: unknown) => {
