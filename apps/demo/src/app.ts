@@ -127,12 +127,13 @@ export async function buildApp(options: DemoOptions = {}): Promise<FastifyInstan
       return nick;
     },
   });
+  // The hub's metrics, as in examples/prometheus: GET /metrics for Prometheus, and the same
+  // registry read back as JSON for the page's stats panel (GET /stats). Registered before the
+  // plugin, which waits for the backplane to be up, so the metrics hear it come up.
+  const metrics = new Registry();
+  const stopMetrics = registerSeMetrics({ hub: se.hub, registry: metrics });
   await app.register(se.plugin);
   await app.register(fastifyStatic, { root: PUBLIC_DIR });
-  // The hub's metrics, as in examples/prometheus: GET /metrics for Prometheus, and the same
-  // registry read back as JSON for the page's stats panel (GET /stats).
-  const metrics = new Registry();
-  const stopMetrics = registerSeMetrics({ fastify: app, registry: metrics });
 
   se.hub.on("connect", (connection) => {
     const { seid } = connection;

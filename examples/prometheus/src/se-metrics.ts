@@ -34,9 +34,16 @@ export const SE_METRIC_NAMES = [
  * dropped, replayed, bytes held) are read from `hub.stats()` at scrape time, so sending an event
  * costs nothing more. Returns a function that unsubscribes and removes the metrics again.
  *
+ * Call it as soon as the hub exists (right after `new SE()` or `new EventHub()`): a channel
+ * message published before is not seen, so a backplane that came up before the call shows in
+ * `se_backplane_up` only from its next change. (`fastify.register` of `@se/fastify` waits for
+ * the backplane to be up: with a backplane, pass `{ hub: se.hub }` before registering.)
+ *
  * @example
  * const registry = new Registry();
- * const stop = registerSeMetrics({ fastify: app, registry });
+ * const se = new SE(options);
+ * const stop = registerSeMetrics({ hub: se.hub, registry });
+ * await app.register(se.plugin);
  * app.get("/metrics", async (_, reply) => reply.type(registry.contentType).send(await registry.metrics()));
  * app.addHook("onClose", async () => stop());
  */

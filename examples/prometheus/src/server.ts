@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type SEOptions, sePlugin } from "@se/fastify";
+import { SE, type SEOptions } from "@se/fastify";
 import Fastify, { type FastifyInstance } from "fastify";
 import { Registry } from "prom-client";
 import { registerSeMetrics } from "./se-metrics.js";
@@ -24,12 +24,15 @@ export async function buildApp(
   registry: Registry = new Registry(),
 ): Promise<MetricsApp> {
   const app = Fastify();
-  await app.register(sePlugin, {
+  const se = new SE({
     seidGenerator: (request) => (request.query as { seid?: string }).seid ?? randomUUID(),
     ...options,
   });
-  const stop = registerSeMetrics({ fastify: app, registry });
+  // Before the plugin is registered: registering waits until the backplane (if any) is up,
+  // and the metrics must be listening when it says so.
+  const stop = registerSeMetrics({ hub: se.hub, registry });
   app.addHook("onClose", async () => stop());
+  await app.register(se.plugin);
 
   app.get("/events", (request, reply) => {
     const { topic } = request.query as { topic?: string | string[] };
