@@ -1,7 +1,8 @@
 import { defineConfig } from "tsup";
 
 // One ESM file, dist/server.js. It finds the page in ../public relative to itself, so the
-// assets stay in the package folder and are never copied.
+// assets stay in the package folder and are never copied. The metrics module of
+// examples/prometheus is TypeScript source (a private package with no build): bundled in.
 export default defineConfig({
   entry: { server: "src/server.ts" },
   format: ["esm"],
@@ -9,4 +10,5 @@ export default defineConfig({
   sourcemap: true,
   target: "node20",
   splitting: false,
+  noExternal: ["@se/example-prometheus"],
 });

@@ -184,14 +184,31 @@ function showProgress(percent) {
   $("job-start").disabled = percent < 100;
 }
 
+/** Counts by reason as "client-gone 3, ended 1" (sorted), or "0". */
+function byReason(counts) {
+  const entries = Object.entries(counts).sort(([a], [b]) => a.localeCompare(b));
+  return entries.length === 0 ? "0" : entries.map(([key, n]) => `${key} ${n}`).join(", ");
+}
+
+/** "up" / "down", with how often it was lost; "none" when no backplane has reported. */
+function backplaneText({ backplaneUp, backplaneErrors }) {
+  const state = backplaneUp === null ? "none" : backplaneUp ? "up" : "down";
+  return backplaneErrors === 0 ? state : `${state} (lost ${backplaneErrors}×)`;
+}
+
+// GET /stats is the server's Prometheus registry read back as JSON (readSeMetrics).
 async function refreshStats() {
   try {
     const stats = await request("GET", "/stats");
-    $("stat-connections").textContent = stats.connections;
+    $("stat-connections").textContent = stats.connectionsOpen;
     $("stat-clients").textContent = stats.clients;
+    $("stat-opened").textContent = stats.connectionsOpened;
+    $("stat-closed").textContent = byReason(stats.connectionsClosed);
+    $("stat-refused").textContent = byReason(stats.connectionsRefused);
     $("stat-events").textContent = stats.eventsSent;
-    $("stat-replayed").textContent = stats.replayedEvents;
-    $("stat-resets").textContent = stats.resets;
+    $("stat-replayed").textContent = stats.eventsReplayed;
+    $("stat-resets").textContent = byReason(stats.resets);
+    $("stat-backplane").textContent = backplaneText(stats);
   } catch {
     // the server is away; the indicator already says so
   }

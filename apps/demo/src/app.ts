@@ -3,6 +3,7 @@ import type { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
 import type { Backplane, MemoryReplayHistoryOptions, ReplayHistory } from "@se/core";
+import { readSeMetrics, registerSeMetrics } from "@se/example-prometheus";
 import { SE } from "@se/fastify";
 import Fastify, {
   type FastifyInstance,
@@ -10,6 +11,7 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
 } from "fastify";
+import { Registry } from "prom-client";
 import { NicknameRegistry } from "./nickname-registry.js";
 import { type JobProgress, ProgressJobs } from "./progress-jobs.js";
 
@@ -125,6 +127,11 @@ export async function buildApp(options: DemoOptions = {}): Promise<FastifyInstan
       return nick;
     },
   });
+  // The hub's metrics, as in examples/prometheus: GET /metrics for Prometheus, and the same
+  // registry read back as JSON for the page's stats panel (GET /stats). Registered before the
+  // plugin, which waits for the backplane to be up, so the metrics hear it come up.
+  const metrics = new Registry();
+  const stopMetrics = registerSeMetrics({ hub: se.hub, registry: metrics });
   await app.register(se.plugin);
   await app.register(fastifyStatic, { root: PUBLIC_DIR });
 
@@ -144,7 +151,10 @@ export async function buildApp(options: DemoOptions = {}): Promise<FastifyInstan
       se.broadcast({ event: "presence", data: { nick: seid, online: false } });
     }
   });
-  app.addHook("onClose", async () => jobs.close());
+  app.addHook("onClose", async () => {
+    jobs.close();
+    stopMetrics();
+  });
 
   /** The nickname proven by the `Authorization: Bearer <token>` header. */
   const nickOf = (request: FastifyRequest): string => {
@@ -182,7 +192,12 @@ export async function buildApp(options: DemoOptions = {}): Promise<FastifyInstan
     messages: recent,
   }));
 
-  app.get("/stats", async () => ({ ...se.stats(), jobsRunning: jobs.running }));
+  app.get("/stats", async () => ({ ...(await readSeMetrics(metrics)), jobsRunning: jobs.running }));
+
+  app.get("/metrics", async (_request, reply) => {
+    reply.type(metrics.contentType);
+    return metrics.metrics();
+  });
 
   app.post("/messages", { schema: { body: TEXT_BODY } }, async (request) => {
     const from = nickOf(request);

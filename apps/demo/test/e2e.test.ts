@@ -83,6 +83,13 @@ describe.runIf(hasBrowser)("the demo page in Chromium", () => {
     );
   }
 
+  /** The stats panel as shown: `stat-<name>` → text. */
+  function statsPanel(target: Page): Promise<Record<string, string | null>> {
+    return target.$$eval(".stats dd", (items) =>
+      Object.fromEntries(items.map((item) => [item.id.replace(/^stat-/, ""), item.textContent])),
+    );
+  }
+
   async function say(nick: string, text: string): Promise<void> {
     await page(nick).fill("#chat-text", text);
     await page(nick).click("#chat-form button");
@@ -177,7 +184,7 @@ describe.runIf(hasBrowser)("the demo page in Chromium", () => {
     expect(dropped.dropped).toBe(3);
     // Wait until the server has let go of every stream; browsers retry after 1 s.
     await expect
-      .poll(async () => (await (await fetch(new URL("stats", url))).json()).connections, WAIT)
+      .poll(async () => (await (await fetch(new URL("stats", url))).json()).connectionsOpen, WAIT)
       .toBe(0);
     const missed = ["missed one", "missed two", "missed three"];
     for (const text of missed) expect((await post("messages", { text })).status).toBe(200);
@@ -212,10 +219,26 @@ describe.runIf(hasBrowser)("the demo page in Chromium", () => {
     }
     expect(await texts(page("linus"), "dms")).toEqual([]);
     const stats = await (await fetch(new URL("stats", url))).json();
-    expect(stats.replayedEvents).toBeGreaterThanOrEqual(9);
-    expect(stats.connections).toBe(3);
-
-    await page("ada").waitForTimeout(2200); // one stats refresh after the reconnect
+    expect(stats.eventsReplayed).toBeGreaterThanOrEqual(9);
+    expect(stats.connectionsOpen).toBe(3);
+    // The panel shows the same numbers, within a refresh (every 2 s): three streams opened
+    // at the start, cut (client-gone), and opened again.
+    await expect
+      .poll(() => statsPanel(page("ada")), WAIT)
+      .toEqual({
+        connections: "3",
+        clients: "3",
+        opened: "6",
+        closed: "client-gone 3",
+        refused: "0",
+        events: String(stats.eventsSent),
+        replayed: String(stats.eventsReplayed),
+        resets: "0",
+        backplane: "none",
+      });
+    const metrics = await (await fetch(new URL("metrics", url))).text();
+    expect(metrics).toContain('se_connections_closed_total{reason="client-gone"} 3\n');
+    expect(metrics).toContain(`se_events_sent_total ${stats.eventsSent}\n`);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page("ada").screenshot({ path: `${ARTIFACTS}demo-ada.png`, fullPage: true });
     await page("linus").screenshot({ path: `${ARTIFACTS}demo-linus.png`, fullPage: true });
@@ -244,7 +267,10 @@ describe.runIf(hasBrowser)("the demo page in Chromium", () => {
       );
       await fetch(new URL("test/drop-streams", base), { method: "POST" });
       await expect
-        .poll(async () => (await (await fetch(new URL("stats", base))).json()).connections, WAIT)
+        .poll(
+          async () => (await (await fetch(new URL("stats", base))).json()).connectionsOpen,
+          WAIT,
+        )
         .toBe(0);
       const sent = ["r1", "r2", "r3", "r4", "r5"];
       for (const text of sent) {
@@ -256,7 +282,10 @@ describe.runIf(hasBrowser)("the demo page in Chromium", () => {
       }
       await waitForText(kate, "messages", "r5");
       expect(await texts(kate, "messages")).toEqual(sent);
-      expect((await (await fetch(new URL("stats", base))).json()).resets).toBe(1);
+      expect((await (await fetch(new URL("stats", base))).json()).resets).toEqual({
+        "history-gap": 1,
+      });
+      await expect.poll(async () => (await statsPanel(kate)).resets, WAIT).toBe("history-gap 1");
       await context.close();
     } finally {
       await small.close();

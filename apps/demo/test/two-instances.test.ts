@@ -66,6 +66,15 @@ describe.skipIf(!redisAvailable)("two demo instances sharing Redis", () => {
     await deleteKeys(prefix);
   });
 
+  it("reports the Redis backplane up in GET /stats (the stats panel) and GET /metrics", async () => {
+    for (const demo of [a, b]) {
+      const stats = await (await fetch(new URL("stats", demo.base))).json();
+      expect(stats).toMatchObject({ backplaneUp: true, backplaneErrors: 0 });
+      const metrics = await (await fetch(new URL("metrics", demo.base))).text();
+      expect(metrics).toContain("\nse_backplane_up 1\n");
+    }
+  });
+
   it("shows a chat message posted on one instance to clients of both, exactly once", async () => {
     const ada = await connect(a, "ada");
     const grace = await connect(b, "grace");
