@@ -120,6 +120,19 @@ afterAll(() => {
   if (temp) rmSync(temp, { recursive: true, force: true });
 });
 
+/**
+ * Replaces each `retry: N` the default options advertise (3000 ms plus up to 50 % jitter) with
+ * `retry: jittered`, failing on a value outside that range.
+ */
+function withRetry(value: unknown): unknown {
+  const text = JSON.stringify(value).replace(/retry: (\d+)/g, (_, ms: string) => {
+    expect(Number(ms)).toBeGreaterThanOrEqual(3000);
+    expect(Number(ms)).toBeLessThanOrEqual(4500);
+    return "retry: jittered";
+  });
+  return JSON.parse(text);
+}
+
 describe("published tarballs, installed with npm in a fresh project", () => {
   it("packs only dist, README, LICENSE and package.json, with workspace versions rewritten", async () => {
     for (const [name, tarball] of tarballs) {
@@ -169,14 +182,14 @@ describe("published tarballs, installed with npm in a fresh project", () => {
   });
 
   it("serves an event to a real client from Fastify and from node:http", async () => {
-    expect(await node("serve.mjs")).toEqual({
+    expect(withRetry(await node("serve.mjs"))).toEqual({
       fastify: {
         type: "text/event-stream; charset=utf-8",
-        text: 'retry: 3000\n\nevent: greeting\nid: 0\ndata: {"from":"fastify"}\n\n',
+        text: 'retry: jittered\n\nevent: greeting\nid: 0\ndata: {"from":"fastify"}\n\n',
       },
       node: {
         type: "text/event-stream; charset=utf-8",
-        text: "retry: 3000\n\nevent: greeting\ndata: from node:http\n\n",
+        text: "retry: jittered\n\nevent: greeting\ndata: from node:http\n\n",
       },
     });
   });
@@ -200,9 +213,9 @@ describe("published tarballs, installed with npm in a fresh project", () => {
     "carries an event from one hub to another through @se/redis and a real Redis",
     async () => {
       const prefix = `se-pack-test:${randomUUID()}:`;
-      expect(await node("redis.mjs", REDIS_URL, prefix)).toEqual({
+      expect(withRetry(await node("redis.mjs", REDIS_URL, prefix))).toEqual({
         type: "text/event-stream; charset=utf-8",
-        text: "retry: 3000\n\nevent: greeting\ndata: from instance A\n\n",
+        text: "retry: jittered\n\nevent: greeting\ndata: from instance A\n\n",
       });
     },
   );

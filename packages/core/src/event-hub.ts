@@ -249,6 +249,7 @@ export class EventHub {
   #serial = 0;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #closed = false;
+  #backplaneState: "up" | "down" | undefined;
   #started: Promise<void> | undefined;
   readonly #owner: ConnectionOwner;
   readonly #replay: ReplayContext | undefined;
@@ -351,19 +352,35 @@ export class EventHub {
         resync: () => {
           this.resync();
         },
-        state: (state, error) =>
+        state: (state, error) => {
+          this.#backplaneState = state;
           publish("se:backplane", () =>
             error === undefined ? { hub: this, state } : { hub: this, state, error },
-          ),
+          );
+        },
       };
       const started = backplane.start(receiver);
       if (started) this.#started = started.catch((error) => this.reportError(error));
     }
   }
 
-  /** Resolves once the backplane (if any) is connected. Sends work before; they are local until then. */
+  /**
+   * Resolves once the backplane (if any) has started (connected), or once its first start failed
+   * (the failure goes to the `error` event; it keeps retrying). Before then, sends to an
+   * unordered backplane stay local; sends to an ordered one (`@se/redis`) cannot be ordered and
+   * become a gap (matching clients are told to reset). Await it before serving.
+   */
   ready(): Promise<void> {
     return this.#started ?? Promise.resolve();
+  }
+
+  /**
+   * What the backplane last reported: `"up"`, `"down"` (also published on `se:backplane`), or
+   * `undefined` without a backplane or before its first report. For a metrics gauge that starts
+   * after the hub did.
+   */
+  get backplaneState(): "up" | "down" | undefined {
+    return this.#backplaneState;
   }
 
   /** Open connections on this instance. */

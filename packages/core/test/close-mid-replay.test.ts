@@ -42,7 +42,10 @@ async function readAfterEnd(end: (hub: EventHub) => unknown) {
   socket.pause();
   // The replay fills the socket's buffers and waits for it to drain.
   const deadline = Date.now() + 5000;
-  while (hub.size === 0 || [...hub.clients.values()][0]?.values().next().value?.replaying !== true) {
+  while (
+    hub.size === 0 ||
+    [...hub.clients.values()][0]?.values().next().value?.replaying !== true
+  ) {
     if (Date.now() > deadline) throw new Error("the replay never started");
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
