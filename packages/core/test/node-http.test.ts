@@ -54,6 +54,21 @@ describe("openEventStream over node:http, read by the eventsource client", () =>
     expect(c).toBe("");
   });
 
+  it("sends the head with the first write (one packet), and alone when there is nothing to write", async () => {
+    for (const [retry, expected] of [
+      [undefined, /^HTTP\/1\.1 200 [\s\S]*\r\n\r\n[0-9a-f]+\r\nretry: \d+\n\n\r\n$/],
+      [false, /^HTTP\/1\.1 200 [\s\S]*\r\n\r\n$/],
+    ] as const) {
+      const hub = makeHub(retry === false ? { retry: false } : {});
+      const server = await serve(hub);
+      const socket = net.connect(Number(new URL(server.url).port), "127.0.0.1");
+      cleanups.push(() => socket.destroy());
+      socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+      const [first] = (await once(socket, "data")) as [Buffer];
+      expect(first.toString("latin1")).toMatch(expected);
+    }
+  });
+
   it("sends the event-stream headers on HTTP/1.1", async () => {
     const hub = makeHub();
     const server = await serve(hub);
