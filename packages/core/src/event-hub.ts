@@ -249,6 +249,8 @@ export class EventHub {
   #serial = 0;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #closed = false;
+  /** `close()` is ending the streams (its drain window): connects are answered, then ended. */
+  #draining = false;
   #backplaneState: "up" | "down" | undefined;
   #started: Promise<void> | undefined;
   readonly #owner: ConnectionOwner;
@@ -399,7 +401,9 @@ export class EventHub {
    * @throws {SeOptionError} for an invalid seid or topic; {@link InvalidLastEventIdError} for an invalid `lastEventId`.
    */
   checkConnect(options: ConnectOptions = {}): void {
-    if (this.#closed) throw new SeError("SE_ERR_HUB_CLOSED", "Cannot connect: the hub is closed.");
+    if (this.#closed && !this.#draining) {
+      throw new SeError("SE_ERR_HUB_CLOSED", "Cannot connect: the hub is closed.");
+    }
     if (options.seid !== undefined) checkName("seid", options.seid);
     if (options.topics !== undefined) for (const topic of options.topics) checkName("topic", topic);
     checkLastEventId(options.lastEventId ?? undefined);
@@ -414,7 +418,10 @@ export class EventHub {
    * @throws {SeOptionError} for an invalid seid or topic; {@link InvalidLastEventIdError} for an invalid `lastEventId`.
    */
   connect(sink: EventSink, options: ConnectOptions = {}): Connection {
-    if (this.#closed) throw new SeError("SE_ERR_HUB_CLOSED", "Cannot connect: the hub is closed.");
+    if (this.#closed) {
+      if (this.#draining) return this.#turnAway(sink, options);
+      throw new SeError("SE_ERR_HUB_CLOSED", "Cannot connect: the hub is closed.");
+    }
     const seid = checkName("seid", options.seid ?? this.#seidGenerator());
     // Kept as long as the connection: store it flat, not as the rope a generator may build.
     flattenString(seid);
@@ -438,6 +445,19 @@ export class EventHub {
     if (this.#heartbeatMs !== false && this.#heartbeat === undefined) this.#startHeartbeat();
     this.#emit("connect", connection);
     publish("se:connect", () => ({ hub: this, connection }));
+    return connection;
+  }
+
+  /**
+   * A connect while `close()` drains: a stream that gets its `retry` and ends at once (reason
+   * `"hub-closed"`), so the client tries again later (another instance, or this one restarted)
+   * instead of failing for good on an error status, as an `EventSource` does.
+   */
+  #turnAway(sink: EventSink, options: ConnectOptions): Connection {
+    const seid = checkName("seid", options.seid ?? this.#seidGenerator());
+    const lastEventId = checkLastEventId(options.lastEventId ?? undefined);
+    const connection = new Connection(this.#owner, sink, ++this.#serial, seid, lastEventId);
+    connection.closeForHub(this.#retryFrame === undefined ? undefined : this.#retryFor());
     return connection;
   }
 
@@ -605,10 +625,12 @@ export class EventHub {
     const graceMs = nonNegativeOption("graceMs", options.graceMs, this.#owner.graceMs);
     const drainMs = nonNegativeOption("drainMs", options.drainMs, this.#drainMs);
     this.#closed = true;
+    this.#draining = true;
     this.#stopHeartbeat();
     await endOverWindow([...this.#connections], drainMs, (connection) =>
       connection.closeForHub(finalFrame, "hub-closed", graceMs),
     );
+    this.#draining = false;
     await this.#backplane?.close();
     await this.history?.close?.();
   }

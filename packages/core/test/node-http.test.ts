@@ -69,6 +69,26 @@ describe("openEventStream over node:http, read by the eventsource client", () =>
     }
   });
 
+  it("a client that connects while close() drains gets its retry and an end (it tries again later), not an error", async () => {
+    const hub = new EventHub({ heartbeatMs: false, drainMs: 2000 });
+    const server = await serve(hub);
+    // Three streams to drain: the first ends a third of the window in, the last at its end.
+    const open = await Promise.all([1, 2, 3].map(async () => readBody(await fetch(server.url))));
+    await until(() => hub.size === 3, "connected");
+    const closing = hub.close();
+    const during = await fetch(server.url);
+    expect(during.status).toBe(200);
+    const body = readBody(during);
+    await body.ended;
+    expect(body.retries).toHaveLength(1);
+    expect(body.events).toEqual([]);
+    await Promise.all(open.map((stream) => stream.ended));
+    await closing;
+    expect(() => hub.checkConnect()).toThrow(
+      expect.objectContaining({ code: "SE_ERR_HUB_CLOSED" }),
+    );
+  });
+
   it("sends the event-stream headers on HTTP/1.1", async () => {
     const hub = makeHub();
     const server = await serve(hub);
