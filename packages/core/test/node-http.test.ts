@@ -89,6 +89,26 @@ describe("openEventStream over node:http, read by the eventsource client", () =>
     );
   });
 
+  it("answers an HTTP/1.0 request without connection: keep-alive (its body ends with the connection)", async () => {
+    const hub = makeHub();
+    const server = await serve(hub);
+    const socket = net.connect(Number(new URL(server.url).port), "127.0.0.1");
+    cleanups.push(() => socket.destroy());
+    socket.write("GET / HTTP/1.0\r\nHost: x\r\n\r\n");
+    const [first] = (await once(socket, "data")) as [Buffer];
+    const head = first.toString("latin1").split("\r\n\r\n")[0] ?? "";
+    expect(head).toMatch(/^HTTP\/1\.1 200 /);
+    expect(head).toMatch(/\r\ncontent-type: text\/event-stream; charset=utf-8/);
+    expect(head.toLowerCase()).not.toContain("connection: keep-alive");
+    let rest = "";
+    socket.on("data", (chunk: Buffer) => {
+      rest += chunk.toString("latin1");
+    });
+    hub.broadcast({ data: "over 1.0" });
+    // No chunked framing on HTTP/1.0: the event's bytes as they are.
+    await until(() => /(^|\n)id: \d+\ndata: over 1\.0\n\n$/.test(rest), "the event, unframed");
+  });
+
   it("sends the event-stream headers on HTTP/1.1", async () => {
     const hub = makeHub();
     const server = await serve(hub);

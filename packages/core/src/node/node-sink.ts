@@ -135,6 +135,9 @@ export function openEventStream(
   if (headers)
     for (const [name, value] of Object.entries(headers)) head[name.toLowerCase()] = value;
   Object.assign(head, eventStreamHeaders(req.httpVersionMajor));
+  // HTTP/1.0 (nginx's default to upstreams): no chunked encoding, the body ends when the
+  // connection closes, so keep-alive would be a false promise.
+  if (req.httpVersion === "1.0") delete head.connection;
   response.writeHead(200, head as Record<string, string | number | string[]>);
   req.socket?.setNoDelay?.(true);
   const direct = body ? undefined : new NodeSink(response);
